@@ -1,0 +1,50 @@
+"""Store and platform accounts: bearer tokens and who may hold one on a host."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth import authenticate
+from django.db import connection
+from django.http import HttpRequest
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
+
+from tenants.accounts.models import ApiToken, Membership, User
+
+TOKEN_PREFIX = "lb_"
+
+
+def token_digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def issue_api_token(user: User) -> str:
+    """Create a bearer token for `user` in the current schema; the raw token is returned once."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, digest=token_digest(raw), prefix=raw[:10])
+    return raw
+
+
+def user_for_token(raw_token: str) -> User | None:
+    token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw_token)).first()
+    if token is None or not token.user.is_active or not is_member_here(token.user):
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user
+
+
+def is_member_here(user: User) -> bool:
+    """Store staff on a store host; platform staff on the root host."""
+    if connection.schema_name == get_public_schema_name():
+        return bool(user.is_staff)
+    return Membership.objects.filter(user=user).exists()
+
+
+def log_in_for_token(request: HttpRequest, email: str, password: str) -> str | None:
+    """A new bearer token for a member of this host with these credentials, or None."""
+    user = authenticate(request, email=email, password=password)
+    if user is None or not is_member_here(user):
+        return None
+    return issue_api_token(user)

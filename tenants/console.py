@@ -1,0 +1,50 @@
+"""The platform-staff console on the root domain: every tenant, its status and tenancy, and
+suspend/reactivate buttons (htmx swaps the row in place)."""
+
+from __future__ import annotations
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from tenants import services
+from tenants.models import Tenant
+from tenants.routing import store_url
+
+
+def _row(request: HttpRequest, tenant: Tenant, error: str = "") -> HttpResponse:
+    return render(
+        request, "tenants/console_row.html", {"tenant": tenant, "url": store_url(tenant.slug), "error": error}
+    )
+
+
+@staff_member_required
+def tenant_list(request: HttpRequest) -> HttpResponse:
+    tenants = Tenant.objects.order_by("-created_at")
+    if wanted := request.GET.get("status"):
+        tenants = tenants.filter(status=wanted)
+    rows = [{"tenant": t, "url": store_url(t.slug)} for t in tenants[:500]]
+    return render(
+        request,
+        "tenants/console.html",
+        {"rows": rows, "statuses": Tenant.Status.choices, "wanted": request.GET.get("status", "")},
+    )
+
+
+@staff_member_required
+@require_POST
+def suspend(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug)
+    return _row(request, services.suspend_tenant(tenant, request.headers.get("HX-Prompt") or request.POST.get("reason", "")))
+
+
+@staff_member_required
+@require_POST
+def reactivate(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug)
+    try:
+        tenant = services.reactivate_tenant(tenant)
+    except ValueError as error:
+        return _row(request, tenant, str(error))
+    return _row(request, tenant)

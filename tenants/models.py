@@ -1,0 +1,92 @@
+"""The tenant registry (public schema): tenants, their domains, the schema pool and migration status."""
+
+from django.db import models
+from django.db.models.functions import Lower
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class Tenant(TenantMixin):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        PENDING_PROVISIONING = "pending_provisioning", "Pending provisioning"
+
+    class Tenancy(models.TextChoices):
+        SHARED = "shared", "Shared"
+        DEDICATED = "dedicated", "Dedicated"
+
+    # Schemas are made by tenants.services (pool, clone or migrate), never as a side effect of save().
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.ACTIVE)
+    tenancy = models.CharField(max_length=16, choices=Tenancy.choices, default=Tenancy.SHARED)
+    owner_email = models.EmailField()
+    # Held only until a dedicated stack is provisioned and its owner account bootstrapped.
+    pending_owner_password = models.CharField(max_length=256, blank=True, default="")
+    town = models.CharField(max_length=80)
+    postcode = models.CharField(max_length=16)
+    plan_code = models.CharField(max_length=40, blank=True, default="")
+    suspension_reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(Lower("owner_email"), name="tenant_owner_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["active", "suspended", "pending_provisioning"]),
+                name="tenant_status_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(tenancy__in=["shared", "dedicated"]), name="tenant_tenancy_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Domain(DomainMixin):
+    """A hostname that routes to a tenant: <slug>.<PLATFORM_DOMAIN> or a verified custom domain."""
+
+
+class PooledSchema(models.Model):
+    """A migrated, empty tenant schema waiting to be claimed by a signup (renamed to the tenant's)."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.schema_name
+
+
+class SchemaMigrationState(models.Model):
+    """What the schema migration runner last did to one tenant, pool or template schema."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Up to date"
+        FAILED = "failed", "Failed"
+        DRIFT = "drift", "Drifted from the recorded state"
+
+    schema_name = models.CharField(max_length=63, primary_key=True)
+    # A digest of the set of migrations applied in the schema when this row was written.
+    state_digest = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
+    error = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.schema_name}: {self.status}"

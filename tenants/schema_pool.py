@@ -1,0 +1,113 @@
+"""The pool of pre-migrated tenant schemas that makes a shared-tenancy signup instant.
+
+A signup claims one pooled schema with ``SKIP LOCKED`` and renames it to the tenant's schema inside
+its own transaction, so a failed signup hands the schema back to the pool untouched. A Celery task
+tops the pool up by cloning the template schema (a migrated, empty tenant schema).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import quote_schema_name, schema_exists
+
+from tenants.models import PooledSchema
+
+logger = logging.getLogger(__name__)
+
+
+def template_schema_name() -> str:
+    return settings.TENANT_BASE_SCHEMA
+
+
+def template_exists() -> bool:
+    return bool(schema_exists(template_schema_name()))
+
+
+def ensure_template_schema(verbosity: int = 0) -> bool:
+    """Create and migrate the template schema if it is missing. Returns True when it was created."""
+    name = template_schema_name()
+    connection.set_schema_to_public()
+    if schema_exists(name):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {quote_schema_name(name)}")
+    call_command("migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=verbosity)
+    connection.set_schema_to_public()
+    return True
+
+
+def clone_template_into(schema_name: str) -> None:
+    """Copy the template schema (tables, sequences, its migration records) into a new schema."""
+    connection.set_schema_to_public()
+    CloneSchema().clone_schema(template_schema_name(), schema_name, "DATA")
+    connection.set_schema_to_public()
+
+
+def create_schema_by_migrating(schema_name: str) -> None:
+    """The slow path: a new schema built by running every tenant migration."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {quote_schema_name(schema_name)}")
+    call_command("migrate_schemas", schema_name=schema_name, tenant=True, interactive=False, verbosity=0)
+    connection.set_schema_to_public()
+
+
+def claim_pooled_schema(schema_name: str) -> str | None:
+    """Take one pooled schema and rename it to `schema_name`, in the caller's transaction.
+
+    Returns the pooled schema's former name, or None when the pool is empty.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DELETE FROM tenants_pooledschema
+             WHERE id = (SELECT id FROM tenants_pooledschema ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+            RETURNING schema_name
+            """
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(f"ALTER SCHEMA {quote_schema_name(row[0])} RENAME TO {quote_schema_name(schema_name)}")
+    return row[0]
+
+
+def add_pooled_schema() -> PooledSchema:
+    """Make one more ready schema: a clone of the template, or a migrated one if there is no template."""
+    name = f"pool_{uuid.uuid4().hex[:16]}"
+    with transaction.atomic():
+        if template_exists():
+            clone_template_into(name)
+        else:
+            create_schema_by_migrating(name)
+        return PooledSchema.objects.create(schema_name=name)
+
+
+def refill_schema_pool(target: int | None = None) -> int:
+    """Top the pool up to `target` schemas (TENANT_POOL_SIZE by default). Returns how many were added."""
+    target = settings.TENANT_POOL_SIZE if target is None else target
+    ensure_template_schema()
+    missing = target - PooledSchema.objects.count()
+    for _ in range(max(missing, 0)):
+        add_pooled_schema()
+    if missing > 0:
+        logger.info("schema pool refilled", extra={"added": missing, "target": target})
+    return max(missing, 0)
+
+
+def drain_schema_pool() -> int:
+    """Drop every pooled schema (e.g. before rebuilding them after a schema change)."""
+    dropped = 0
+    for pooled in PooledSchema.objects.all():
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(pooled.schema_name)} CASCADE")
+            pooled.delete()
+            dropped += 1
+    return dropped

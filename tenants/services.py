@@ -1,0 +1,229 @@
+"""Tenant lifecycle: merchant signup (shared stores live at once, dedicated ones queued for staff),
+suspension and reactivation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
+
+from tenants import schema_pool
+from tenants.accounts.models import Membership, User
+from tenants.accounts.services import issue_api_token
+from tenants.models import Domain, Tenant
+from tenants.routing import forget_tenant_routes, store_hostname
+from tenants.subdomains import normalise_subdomain, schema_name_for, subdomain_problem
+
+logger = logging.getLogger(__name__)
+
+# Until the billing catalog exists, the plan codes a merchant may ask for at signup.
+SIGNUP_PLAN_CODES = ("starter", "growth", "scale", "dedicated")
+DEFAULT_PLAN_CODE = "starter"
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    email: str
+    password: str
+    store_name: str
+    subdomain: str
+    town: str
+    postcode: str
+    tenancy: str = Tenant.Tenancy.SHARED
+    plan: str = ""
+
+
+@dataclass
+class SignupResult:
+    tenant: Tenant
+    owner: User | None
+    token: str | None
+    schema_source: str  # "pool", "clone", "migrate" or "none" (dedicated: no schema here)
+
+
+@dataclass
+class SignupError(Exception):
+    """Field-keyed messages, e.g. {"subdomain": ["'www' is reserved ..."]}."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+
+def _check_signup(request: SignupRequest) -> SignupError:
+    problems = SignupError()
+    subdomain = request.subdomain
+    if problem := subdomain_problem(subdomain):
+        problems.add("subdomain", problem)
+    elif Tenant.objects.filter(slug=subdomain).exists():
+        problems.add("subdomain", f"'{subdomain}' is already taken; choose another.")
+    try:
+        validate_email(request.email)
+    except ValidationError:
+        problems.add("email", "Enter a valid email address.")
+    else:
+        if Tenant.objects.annotate(e=Lower("owner_email")).filter(e=request.email.lower()).exists():
+            problems.add("email", "A store is already registered with this email address; log in instead.")
+    if not request.store_name.strip():
+        problems.add("store_name", "Give your store a name.")
+    elif len(request.store_name) > 120:
+        problems.add("store_name", "A store name has at most 120 characters.")
+    if not request.town.strip():
+        problems.add("town", "Tell buyers which town you are in.")
+    if not request.postcode.strip():
+        problems.add("postcode", "Enter your postcode; buyers nearby find you by it.")
+    elif len(request.postcode) > 16:
+        problems.add("postcode", "A postcode has at most 16 characters.")
+    if request.tenancy not in Tenant.Tenancy.values:
+        problems.add("tenancy", "Choose 'shared' or 'dedicated'.")
+    if request.plan and request.plan not in SIGNUP_PLAN_CODES:
+        problems.add("plan", f"Unknown plan '{request.plan}'; choose one of {', '.join(SIGNUP_PLAN_CODES)}.")
+    similarity_subject = SimpleNamespace(
+        email=request.email, store_name=request.store_name, subdomain=request.subdomain
+    )
+    try:
+        validate_password(request.password, user=similarity_subject)
+    except ValidationError as error:
+        for message in error.messages:
+            problems.add("password", message)
+    return problems
+
+
+def normalised(request: SignupRequest) -> SignupRequest:
+    return SignupRequest(
+        email=request.email.strip(),
+        password=request.password,
+        store_name=request.store_name.strip(),
+        subdomain=normalise_subdomain(request.subdomain),
+        town=request.town.strip(),
+        postcode=request.postcode.strip().upper(),
+        tenancy=request.tenancy.strip().lower(),
+        plan=request.plan.strip().lower(),
+    )
+
+
+def sign_up_merchant(request: SignupRequest) -> SignupResult:
+    """Register a merchant's store. Shared stores are live on return; dedicated ones await staff.
+
+    Raises SignupError with field-level messages, having created nothing.
+    """
+    request = normalised(request)
+    problems = _check_signup(request)
+    if problems.errors:
+        raise problems
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            result = _register(request)
+    except IntegrityError as error:
+        # A concurrent signup took the subdomain or email between the checks and the insert; the
+        # rollback returned any claimed pool schema untouched.
+        raise _conflict_error(error, request) from error
+    finally:
+        connection.set_schema_to_public()
+    if result.schema_source != "pool" and result.tenant.tenancy == Tenant.Tenancy.SHARED:
+        logger.warning(
+            "schema pool empty: store schema made by %s; refill the pool (TENANT_POOL_SIZE=%s)",
+            result.schema_source,
+            settings.TENANT_POOL_SIZE,
+        )
+    if result.tenant.tenancy == Tenant.Tenancy.SHARED:
+        transaction.on_commit(_request_pool_refill)
+    logger.info(
+        "merchant signed up",
+        extra={
+            "tenant": result.tenant.slug,
+            "tenancy": result.tenant.tenancy,
+            "schema_source": result.schema_source,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return result
+
+
+def _register(request: SignupRequest) -> SignupResult:
+    dedicated = request.tenancy == Tenant.Tenancy.DEDICATED
+    tenant = Tenant.objects.create(
+        schema_name=schema_name_for(request.subdomain),
+        slug=request.subdomain,
+        name=request.store_name,
+        status=Tenant.Status.PENDING_PROVISIONING if dedicated else Tenant.Status.ACTIVE,
+        tenancy=request.tenancy,
+        owner_email=request.email,
+        pending_owner_password=make_password(request.password) if dedicated else "",
+        town=request.town,
+        postcode=request.postcode,
+        plan_code=request.plan or ("dedicated" if dedicated else DEFAULT_PLAN_CODE),
+    )
+    Domain.objects.create(domain=store_hostname(tenant.slug), tenant=tenant, is_primary=True)
+    if dedicated:
+        # The store's own stack and owner account are made when staff approve provisioning.
+        return SignupResult(tenant=tenant, owner=None, token=None, schema_source="none")
+
+    source = _make_store_schema(tenant.schema_name)
+    connection.set_tenant(tenant)
+    owner = User.objects.create_user(request.email, request.password, is_staff=True)
+    Membership.objects.create(user=owner, role=Membership.Role.OWNER)
+    token = issue_api_token(owner)
+    connection.set_schema_to_public()
+    return SignupResult(tenant=tenant, owner=owner, token=token, schema_source=source)
+
+
+def _make_store_schema(schema_name: str) -> str:
+    if schema_pool.claim_pooled_schema(schema_name):
+        return "pool"
+    if schema_pool.template_exists():
+        schema_pool.clone_template_into(schema_name)
+        return "clone"
+    schema_pool.create_schema_by_migrating(schema_name)
+    return "migrate"
+
+
+def _conflict_error(error: IntegrityError, request: SignupRequest) -> SignupError:
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+    problems = SignupError()
+    if "email" in constraint:
+        problems.add("email", "A store is already registered with this email address; log in instead.")
+    else:
+        problems.add("subdomain", f"'{request.subdomain}' was just taken by another signup; choose another.")
+    return problems
+
+
+def _request_pool_refill() -> None:
+    from tenants.tasks import refill_schema_pool
+
+    try:
+        refill_schema_pool.delay()
+    except Exception:  # noqa: BLE001 - the broker being down must not fail a signup that committed
+        logger.exception("could not queue the schema pool refill")
+
+
+def suspend_tenant(tenant: Tenant, reason: str = "") -> Tenant:
+    """Close the store to buyers and its API; its data is kept untouched."""
+    Tenant.objects.filter(pk=tenant.pk).update(
+        status=Tenant.Status.SUSPENDED, suspension_reason=reason[:200] or "Suspended by the platform."
+    )
+    tenant.refresh_from_db()
+    forget_tenant_routes(tenant)
+    logger.info("tenant suspended", extra={"tenant": tenant.slug, "reason": tenant.suspension_reason})
+    return tenant
+
+
+def reactivate_tenant(tenant: Tenant) -> Tenant:
+    if tenant.status != Tenant.Status.SUSPENDED:
+        raise ValueError(f"Only a suspended store can be reactivated; '{tenant.slug}' is {tenant.status}.")
+    Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.ACTIVE, suspension_reason="")
+    tenant.refresh_from_db()
+    forget_tenant_routes(tenant)
+    logger.info("tenant reactivated", extra={"tenant": tenant.slug})
+    return tenant
