@@ -110,6 +110,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=""),
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         }
@@ -123,7 +124,7 @@ else:
         }
     }
 # Host -> tenant routes live in their own cache with plain keys (not namespaced by schema).
-CACHES["routing"] = {**CACHES["default"], "KEY_PREFIX": "routing"}
+CACHES["routing"] = {**CACHES["default"], "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="") + "routing"}
 CACHES["routing"].pop("KEY_FUNCTION")
 CACHES["routing"].pop("REVERSE_KEY_FUNCTION")
 # How long a resolved host -> tenant mapping is cached; every change to a tenant or domain evicts it.
@@ -167,11 +168,15 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 # Media files are namespaced by tenant schema: <MEDIA_ROOT>/<schema>/...
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Production serves hashed, compressed files collected at image build; dev and tests serve the
+# source files straight from the finders.
+STATICFILES_MANIFEST = env.bool("STATICFILES_MANIFEST", default=not DEBUG)
+WHITENOISE_USE_FINDERS = not STATICFILES_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if STATICFILES_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -88,9 +87,10 @@ def _check_signup(request: SignupRequest) -> SignupError:
         problems.add("tenancy", "Choose 'shared' or 'dedicated'.")
     if request.plan and request.plan not in SIGNUP_PLAN_CODES:
         problems.add("plan", f"Unknown plan '{request.plan}'; choose one of {', '.join(SIGNUP_PLAN_CODES)}.")
-    similarity_subject = SimpleNamespace(
-        email=request.email, store_name=request.store_name, subdomain=request.subdomain
-    )
+    # An unsaved user carrying the signup's words, so the similarity check compares against them.
+    similarity_subject = User(email=request.email)
+    similarity_subject.store_name = request.store_name  # type: ignore[attr-defined]
+    similarity_subject.subdomain = request.subdomain  # type: ignore[attr-defined]
     try:
         validate_password(request.password, user=similarity_subject)
     except ValidationError as error:

@@ -10,6 +10,7 @@ path dies with the transaction, so nothing of it is left on the pooled connectio
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg2.extensions
@@ -19,6 +20,14 @@ from django_tenants.utils import quote_schema_name
 
 _IDLE = psycopg2.extensions.TRANSACTION_STATUS_IDLE
 _IN_TRANSACTION = psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+# Statements PostgreSQL refuses inside a transaction block, so they can't carry a SET LOCAL prefix.
+# They are maintenance work (test databases, concurrent index builds in migrations), which runs on
+# a direct connection, never through the pooler: they get a session-level SET on its own round trip.
+_NON_TRANSACTIONAL = re.compile(
+    r"^\s*(?:(?:CREATE|DROP)\s+DATABASE|VACUUM|ALTER\s+SYSTEM|REINDEX|CLUSTER|(?:CREATE|DROP)\s+TABLESPACE"
+    r"|(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+)INDEX\s+CONCURRENTLY)",
+    re.IGNORECASE,
+)
 
 
 class SearchPathCursor(psycopg2.extensions.cursor):
@@ -27,6 +36,9 @@ class SearchPathCursor(psycopg2.extensions.cursor):
     path_owner: DatabaseWrapper
 
     def execute(self, query: Any, vars: Any = None) -> Any:
+        if isinstance(query, str) and _NON_TRANSACTIONAL.match(query):
+            super().execute(self.path_owner.search_path_clause().replace("SET LOCAL", "SET", 1))
+            return super().execute(query, vars)
         return super().execute(self.path_owner.with_search_path(self.connection, query), vars)
 
     def executemany(self, query: Any, vars_list: Any) -> Any:

@@ -1,0 +1,45 @@
+# LocalBazaar: `make dev` runs the platform with demo stores, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# Test against DATABASE_URL, else the PostgreSQL on 127.0.0.1:5432, else an embedded one under var/.
+DB_URL = $${DATABASE_URL:-$$($(PY) -m config.embedded_postgres url)}
+TEST_ENV = DATABASE_URL=$(DB_URL) REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/14} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/13} SECRET_KEY=test-only DEBUG=0 STATICFILES_MANIFEST=0 \
+	PLATFORM_DOMAIN=localhost
+
+.PHONY: install dev test test-fast e2e lint bench-onboarding bench-migrate clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: install
+	$(PY) -m config.dev
+
+test: install
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(TEST_ENV) $(PY) -m pytest -m "not e2e and not pgbouncer and not slow" $(PYTEST_ARGS)
+
+e2e: install
+	$(TEST_ENV) $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench-onboarding: install
+	$(TEST_ENV) $(PY) bench/onboarding.py $(BENCH_ARGS)
+
+bench-migrate: install
+	$(TEST_ENV) $(PY) bench/migrate.py $(BENCH_ARGS)
+
+clean:
+	rm -rf staticfiles .pytest_cache

@@ -1,0 +1,105 @@
+"""`POST /api/v1/auth/token`: a bearer token for that host's own members, and nobody else."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from tenants.accounts.models import ApiToken, User
+from tests.conftest import STRONG_PASSWORD, store_api
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_store_owner_gets_a_working_token_on_their_store(make_store):
+    store = make_store(email="ana@example.com")
+    client = store_api(store.tenant.slug)
+
+    response = client.post("/api/v1/auth/token", {"email": "ana@example.com", "password": STRONG_PASSWORD})
+
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert token.startswith("lb_")
+    assert store_api(store.tenant.slug, token).get("/api/v1/products").status_code == 200
+
+
+def test_tokens_are_stored_only_as_digests(make_store):
+    store = make_store()
+    from django.db import connection
+
+    connection.set_tenant(store.tenant)
+    assert not ApiToken.objects.filter(digest=store.token).exists()
+    assert ApiToken.objects.filter(prefix=store.token[:10]).count() == 1
+
+
+def test_a_wrong_password_is_a_400_with_no_token(make_store):
+    store = make_store(email="ana@example.com")
+
+    response = store_api(store.tenant.slug).post(
+        "/api/v1/auth/token", {"email": "ana@example.com", "password": "wrong-password-123"}
+    )
+
+    assert response.status_code == 400
+    assert "token" not in response.json()
+    assert response.json()["non_field_errors"]
+
+
+def test_an_owner_of_one_store_gets_no_token_on_another(make_store):
+    make_store(email="ana@example.com")
+    other = make_store(email="ben@example.com")
+
+    response = store_api(other.tenant.slug).post(
+        "/api/v1/auth/token", {"email": "ana@example.com", "password": STRONG_PASSWORD}
+    )
+
+    assert response.status_code == 400
+
+
+def test_platform_staff_get_a_token_on_the_root_host_and_store_owners_do_not(root_api, make_store):
+    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
+    make_store(email="ana@example.com")
+
+    staff = root_api.post("/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD})
+    owner = root_api.post("/api/v1/auth/token", {"email": "ana@example.com", "password": STRONG_PASSWORD})
+
+    assert staff.status_code == 200
+    assert owner.status_code == 400
+
+
+def test_a_non_staff_public_user_gets_no_token_on_the_root_host(root_api):
+    User.objects.create_user("buyer@example.com", STRONG_PASSWORD)
+
+    response = root_api.post("/api/v1/auth/token", {"email": "buyer@example.com", "password": STRONG_PASSWORD})
+
+    assert response.status_code == 400
+
+
+def test_token_requests_are_throttled(make_store, settings):
+    store = make_store(email="ana@example.com")
+    client = store_api(store.tenant.slug)
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "3/min"}
+
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
+        from rest_framework.throttling import ScopedRateThrottle
+
+        ScopedRateThrottle.THROTTLE_RATES = rates
+        try:
+            codes = [
+                client.post("/api/v1/auth/token", {"email": "ana@example.com", "password": "nope-nope-nope"}).status_code
+                for _ in range(4)
+            ]
+        finally:
+            from rest_framework.settings import api_settings
+
+            ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+
+    assert codes == [400, 400, 400, 429]
+
+
+def test_a_malformed_or_unknown_bearer_token_is_refused(make_store):
+    store = make_store()
+
+    assert store_api(store.tenant.slug, "lb_not-a-real-token").get("/api/v1/products").status_code == 401
+    client = store_api(store.tenant.slug)
+    client.credentials(HTTP_AUTHORIZATION="Bearer")
+    assert client.get("/api/v1/products").status_code == 401
