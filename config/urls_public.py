@@ -1,6 +1,5 @@
 """URLs of the root domain: marketplace, signup, control plane API, staff console and admin."""
 
-from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -8,6 +7,7 @@ from tenants import api as tenants_api
 from tenants import console
 from tenants import views as tenants_views
 from tenants.accounts import api as accounts_api
+from tenants.admin_site import platform_admin
 
 urlpatterns = [
     path("", tenants_views.marketplace_home, name="marketplace-home"),
@@ -15,7 +15,7 @@ urlpatterns = [
     path("console/", console.tenant_list, name="console-tenants"),
     path("console/tenants/<slug:slug>/suspend", console.suspend, name="console-suspend"),
     path("console/tenants/<slug:slug>/reactivate", console.reactivate, name="console-reactivate"),
-    path("admin/", admin.site.urls),
+    path("admin/", platform_admin.urls),
     path("api/v1/signup", tenants_api.SignupView.as_view(), name="api-signup"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/staff/tenants", tenants_api.StaffTenantListView.as_view(), name="api-staff-tenants"),

@@ -1,18 +1,7 @@
 from django.contrib import admin
-from django.db import connection
-from django_tenants.utils import get_public_schema_name
 
+from tenants.admin_site import platform_admin
 from tenants.models import Domain, PooledSchema, SchemaMigrationState, Tenant
-
-
-class PublicSchemaOnlyAdmin(admin.ModelAdmin):
-    """The registry is shown only in the root domain's admin, never in a store's."""
-
-    def has_module_permission(self, request):  # type: ignore[no-untyped-def]
-        return connection.schema_name == get_public_schema_name() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return connection.schema_name == get_public_schema_name() and super().has_view_permission(request, obj)
 
 
 class DomainInline(admin.TabularInline):
@@ -20,8 +9,8 @@ class DomainInline(admin.TabularInline):
     extra = 0
 
 
-@admin.register(Tenant)
-class TenantAdmin(PublicSchemaOnlyAdmin):
+@admin.register(Tenant, site=platform_admin)
+class TenantAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "status", "tenancy", "plan_code", "town", "created_at"]
     list_filter = ["status", "tenancy"]
     search_fields = ["slug", "name", "owner_email"]
@@ -30,12 +19,12 @@ class TenantAdmin(PublicSchemaOnlyAdmin):
     inlines = [DomainInline]
 
 
-@admin.register(PooledSchema)
-class PooledSchemaAdmin(PublicSchemaOnlyAdmin):
+@admin.register(PooledSchema, site=platform_admin)
+class PooledSchemaAdmin(admin.ModelAdmin):
     list_display = ["schema_name", "created_at"]
 
 
-@admin.register(SchemaMigrationState)
-class SchemaMigrationStateAdmin(PublicSchemaOnlyAdmin):
+@admin.register(SchemaMigrationState, site=platform_admin)
+class SchemaMigrationStateAdmin(admin.ModelAdmin):
     list_display = ["schema_name", "status", "updated_at"]
     list_filter = ["status"]

@@ -3,7 +3,9 @@ suspend/reactivate buttons (htmx swaps the row in place)."""
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
+from functools import partial
+
+from django.contrib.admin.views.decorators import staff_member_required as _staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
@@ -11,6 +13,8 @@ from django.views.decorators.http import require_POST
 from tenants import services
 from tenants.models import Tenant
 from tenants.routing import store_url
+
+staff_member_required = partial(_staff_member_required, login_url="platform_admin:login")
 
 
 def _row(request: HttpRequest, tenant: Tenant, error: str = "") -> HttpResponse:

@@ -172,7 +172,8 @@ def _register(request: SignupRequest) -> SignupResult:
 
     source = _make_store_schema(tenant.schema_name)
     connection.set_tenant(tenant)
-    owner = User.objects.create_user(request.email, request.password, is_staff=True)
+    # Superuser of this schema only: the owner has every right in their own store's admin.
+    owner = User.objects.create_user(request.email, request.password, is_staff=True, is_superuser=True)
     Membership.objects.create(user=owner, role=Membership.Role.OWNER)
     token = issue_api_token(owner)
     connection.set_schema_to_public()

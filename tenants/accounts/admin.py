@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from tenants.accounts.models import Membership, User
+from tenants.admin_site import platform_admin
 
 
 @admin.register(User)
+@admin.register(User, site=platform_admin)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]

@@ -1,0 +1,47 @@
+"""The platform-staff console on the root domain."""
+
+import pytest
+from django.test import Client
+
+from tenants.accounts.models import User
+from tests.conftest import STRONG_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_browser():
+    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
+    browser = Client(HTTP_HOST="localhost")
+    assert browser.login(email="staff@localbazaar.test", password=STRONG_PASSWORD)
+    return browser
+
+
+def test_staff_see_every_tenant_in_the_console(staff_browser, make_store):
+    make_store(subdomain="bakery", store_name="Hebden Bakery")
+    make_store(subdomain="pottery", store_name="Calder Pottery", tenancy="dedicated")
+
+    page = staff_browser.get("/console/")
+
+    assert page.status_code == 200
+    assert b"Hebden Bakery" in page.content and b"Calder Pottery" in page.content
+    assert b"Pending provisioning" in page.content
+
+
+def test_staff_suspend_and_reactivate_from_the_console(staff_browser, make_store):
+    make_store(subdomain="bakery", store_name="Hebden Bakery")
+
+    row = staff_browser.post("/console/tenants/bakery/suspend", HTTP_HX_PROMPT="Chargeback dispute")
+    assert b"Suspended" in row.content and b"Chargeback dispute" in row.content
+    assert Client(HTTP_HOST="bakery.localhost").get("/").status_code == 503
+
+    row = staff_browser.post("/console/tenants/bakery/reactivate")
+    assert b"Active" in row.content
+    assert Client(HTTP_HOST="bakery.localhost").get("/").status_code == 200
+
+
+def test_the_console_sends_anonymous_visitors_to_the_platform_login():
+    response = Client(HTTP_HOST="localhost").get("/console/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")

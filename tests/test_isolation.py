@@ -1,0 +1,186 @@
+"""Tenant isolation, attacked through every route that exists: API, pages, admin, sessions and
+cookies, the signup handoff, cache keys, media paths and Celery tasks. Every attempt must fail."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.test import Client
+
+from config.celery import app
+from storefront.catalog.models import Product
+from tenants.handoff import make_handoff_token
+from tests.conftest import STRONG_PASSWORD, store_api, store_host
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_stores(make_store):
+    alpha = make_store(subdomain="alpha", email="alpha@example.com")
+    beta = make_store(subdomain="beta", email="beta@example.com")
+    for store, title in ((alpha, "Alpha secret jam"), (beta, "Beta honey")):
+        response = store_api(store.tenant.slug, store.token).post(
+            "/api/v1/products", {"title": title, "price": 300, "sku": f"{title[:4]}-1", "status": "active"}
+        )
+        assert response.status_code == 201
+    return alpha, beta
+
+
+def test_one_stores_token_is_refused_by_another_store(two_stores):
+    alpha, _ = two_stores
+
+    response = store_api("beta", alpha.token).get("/api/v1/products")
+
+    assert response.status_code == 401
+    assert b"Alpha" not in response.content
+
+
+def test_a_store_api_lists_only_its_own_products(two_stores):
+    alpha, beta = two_stores
+
+    alpha_titles = [p["title"] for p in store_api("alpha", alpha.token).get("/api/v1/products").json()["results"]]
+    beta_titles = [p["title"] for p in store_api("beta", beta.token).get("/api/v1/products").json()["results"]]
+
+    assert alpha_titles == ["Alpha secret jam"]
+    assert beta_titles == ["Beta honey"]
+
+
+def test_another_stores_product_id_is_not_found_and_not_writable(two_stores):
+    alpha, beta = two_stores
+    alpha_client = store_api("alpha", alpha.token)
+    extra = alpha_client.post("/api/v1/products", {"title": "Alpha only", "price": 1, "sku": "A-2"}).json()
+
+    beta_client = store_api("beta", beta.token)
+    assert beta_client.get(f"/api/v1/products/{extra['id']}").status_code == 404
+    assert beta_client.patch(f"/api/v1/products/{extra['id']}", {"title": "pwned"}).status_code == 404
+    assert beta_client.delete(f"/api/v1/products/{extra['id']}").status_code == 404
+    assert alpha_client.get(f"/api/v1/products/{extra['id']}").json()["title"] == "Alpha only"
+
+
+def test_a_session_from_one_store_is_not_a_login_on_another(two_stores):
+    browser = Client(HTTP_HOST=store_host("alpha"))
+    login = browser.post(
+        "/admin/login/?next=/admin/", {"username": "alpha@example.com", "password": STRONG_PASSWORD}
+    )
+    assert login.status_code == 302
+    assert browser.get("/admin/").status_code == 200
+
+    # The test client sends every cookie to every host, as a forged cookie would arrive.
+    stolen = browser.get("/admin/", HTTP_HOST=store_host("beta"))
+
+    assert stolen.status_code == 302
+    assert "/admin/login/" in stolen["Location"]
+
+
+def test_session_cookies_are_host_only(two_stores):
+    browser = Client(HTTP_HOST=store_host("alpha"))
+    browser.post("/admin/login/?next=/admin/", {"username": "alpha@example.com", "password": STRONG_PASSWORD})
+
+    assert browser.cookies["sessionid"]["domain"] == ""
+
+
+def test_the_store_admin_shows_only_its_own_products(two_stores):
+    browser = Client(HTTP_HOST=store_host("alpha"))
+    browser.post("/admin/login/?next=/admin/", {"username": "alpha@example.com", "password": STRONG_PASSWORD})
+
+    page = browser.get("/admin/catalog/product/")
+
+    assert b"Alpha secret jam" in page.content
+    assert b"Beta honey" not in page.content
+
+
+def test_a_store_owner_has_no_way_into_the_control_plane(two_stores):
+    root = Client(HTTP_HOST="localhost")
+    root.post("/admin/login/?next=/admin/", {"username": "alpha@example.com", "password": STRONG_PASSWORD})
+
+    assert root.get("/admin/").status_code == 302
+    assert root.get("/console/").status_code == 302
+
+
+def test_the_tenant_registry_is_not_in_a_store_admin(two_stores):
+    browser = Client(HTTP_HOST=store_host("alpha"))
+    browser.post("/admin/login/?next=/admin/", {"username": "alpha@example.com", "password": STRONG_PASSWORD})
+
+    assert browser.get("/admin/tenants/tenant/").status_code in (403, 404)
+
+
+def test_a_signup_handoff_link_works_once_and_only_on_its_own_store(two_stores):
+    alpha, _ = two_stores
+    token = make_handoff_token("alpha", alpha.owner.pk)
+
+    on_beta = Client(HTTP_HOST=store_host("beta")).get(f"/accounts/handoff/?token={token}")
+    assert on_beta["Location"].startswith("/admin/login/")
+
+    first = Client(HTTP_HOST=store_host("alpha"))
+    assert first.get(f"/accounts/handoff/?token={token}")["Location"] == "/admin/"
+    assert first.get("/admin/").status_code == 200
+    replay = Client(HTTP_HOST=store_host("alpha")).get(f"/accounts/handoff/?token={token}")
+    assert replay["Location"].startswith("/admin/login/")
+
+
+def test_cache_keys_are_namespaced_by_tenant(two_stores):
+    alpha, beta = two_stores
+    connection.set_tenant(alpha.tenant)
+    cache.set("storefront:best-sellers", ["Alpha secret jam"])
+
+    connection.set_tenant(beta.tenant)
+    assert cache.get("storefront:best-sellers") is None
+
+    connection.set_tenant(alpha.tenant)
+    assert cache.get("storefront:best-sellers") == ["Alpha secret jam"]
+
+
+def test_media_paths_are_namespaced_by_tenant(two_stores, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    alpha, beta = two_stores
+    connection.set_tenant(alpha.tenant)
+    name = default_storage.save("products/photo.jpg", ContentFile(b"alpha image bytes"))
+    alpha_path = default_storage.path(name)
+
+    connection.set_tenant(beta.tenant)
+
+    assert not default_storage.exists(name)
+    assert default_storage.path(name) != alpha_path
+    assert alpha.tenant.schema_name in alpha_path
+    assert alpha.tenant.schema_name not in default_storage.path(name)
+
+
+seen_by_task: list[tuple[str, list[str]]] = []
+
+
+@app.task(name="tests.isolation.list_products_here")
+def list_products_here() -> None:
+    seen_by_task.append((connection.schema_name, sorted(Product.objects.values_list("title", flat=True))))
+
+
+@pytest.mark.usefixtures("committed_tenancy")
+def test_celery_tasks_run_in_the_schema_of_the_tenant_that_sent_them(make_store):
+    alpha = make_store(subdomain="alpha", email="alpha@example.com")
+    beta = make_store(subdomain="beta", email="beta@example.com")
+    for store, title in ((alpha, "Alpha secret jam"), (beta, "Beta honey")):
+        connection.set_tenant(store.tenant)
+        Product.objects.create(title=title, price=100, sku=title[:4])
+    connection.set_schema_to_public()
+    seen_by_task.clear()
+
+    # A real worker, consuming from the real broker, in a thread of this process.
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        for store in (alpha, beta):
+            connection.set_tenant(store.tenant)
+            list_products_here.delay()
+        connection.set_schema_to_public()
+        done = threading.Event()
+        for _ in range(100):
+            if len(seen_by_task) == 2:
+                done.set()
+                break
+            done.wait(0.1)
+
+    assert sorted(seen_by_task) == [("t_alpha", ["Alpha secret jam"]), ("t_beta", ["Beta honey"])]
