@@ -126,8 +126,7 @@ def main() -> None:
         if not baseline:
             baseline = [baseline_one(i) for i in range(1, args.baseline_samples + 1)]
             print(
-                f"baseline create-by-migrations p50_ms={statistics.median(baseline):.1f} "
-                f"samples={len(baseline)}",
+                f"baseline create-by-migrations p50_ms={statistics.median(baseline):.1f} samples={len(baseline)}",
                 flush=True,
             )
 

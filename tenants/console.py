@@ -40,7 +40,9 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def suspend(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
-    return _row(request, services.suspend_tenant(tenant, request.headers.get("HX-Prompt") or request.POST.get("reason", "")))
+    return _row(
+        request, services.suspend_tenant(tenant, request.headers.get("HX-Prompt") or request.POST.get("reason", ""))
+    )
 
 
 @staff_member_required

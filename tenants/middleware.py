@@ -60,4 +60,9 @@ class TenantAvailabilityMiddleware:
             detail = "This store is being prepared and is not open yet."
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": detail, "code": code}, status=403)
-        return render(request, "tenants/closed.html", {"tenant": tenant, "detail": detail, "marketplace_url": platform_url()}, status=503)
+        return render(
+            request,
+            "tenants/closed.html",
+            {"tenant": tenant, "detail": detail, "marketplace_url": platform_url()},
+            status=503,
+        )

@@ -41,7 +41,9 @@ class Tenant(TenantMixin):
                 condition=models.Q(status__in=["active", "suspended", "pending_provisioning"]),
                 name="tenant_status_valid",
             ),
-            models.CheckConstraint(condition=models.Q(tenancy__in=["shared", "dedicated"]), name="tenant_tenancy_valid"),
+            models.CheckConstraint(
+                condition=models.Q(tenancy__in=["shared", "dedicated"]), name="tenant_tenancy_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -45,9 +45,7 @@ def tenant_for_host(hostname: str) -> Tenant | None:
         return None
     if cached is None:
         row = (
-            Domain.objects.filter(domain=hostname)
-            .values_list(*(f"tenant__{field}" for field in _ROUTE_FIELDS))
-            .first()
+            Domain.objects.filter(domain=hostname).values_list(*(f"tenant__{field}" for field in _ROUTE_FIELDS)).first()
         )
         if row is None:
             cache.set(_cache_key(hostname), _MISSING, 30)

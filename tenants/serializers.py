@@ -37,8 +37,17 @@ class StaffTenantSerializer(TenantSummarySerializer):
     class Meta:
         model = Tenant
         fields = [
-            "slug", "name", "url", "status", "tenancy", "owner_email", "town", "postcode",
-            "plan_code", "suspension_reason", "created_at",
+            "slug",
+            "name",
+            "url",
+            "status",
+            "tenancy",
+            "owner_email",
+            "town",
+            "postcode",
+            "plan_code",
+            "suspension_reason",
+            "created_at",
         ]
 
 

@@ -26,9 +26,7 @@ def subdomain_problem(subdomain: str) -> str | None:
     if len(subdomain) < MIN_LENGTH or len(subdomain) > MAX_LENGTH:
         return f"A subdomain has {MIN_LENGTH} to {MAX_LENGTH} characters."
     if not SUBDOMAIN_PATTERN.match(subdomain):
-        return (
-            "Use lower-case letters, digits and hyphens only, starting and ending with a letter or digit."
-        )
+        return "Use lower-case letters, digits and hyphens only, starting and ending with a letter or digit."
     if "--" in subdomain:
         return "A subdomain can't contain two hyphens in a row."
     if subdomain in RESERVED_SUBDOMAINS or subdomain.startswith(("pool-", "pool_", "tenant-")):

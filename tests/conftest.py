@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 from django_tenants.utils import quote_schema_name
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from tenants import schema_pool
@@ -39,14 +40,15 @@ def _fresh_caches() -> Iterator[None]:
     connection.set_schema_to_public()
 
 
-def drop_store_schemas() -> None:
-    """Drop store schemas and stray pool schemas left by tests that commit, then refill the pool."""
+def reset_tenancy() -> None:
+    """Drop store schemas and stray pool schemas left by tests that committed, then refill the pool.
+
+    Runs after such a test's database flush has emptied the public tables (pool rows included).
+    """
     connection.set_schema_to_public()
     pooled = set(PooledSchema.objects.values_list("schema_name", flat=True))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%%' OR nspname LIKE 'pool\\_%%'"
-        )
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%%' OR nspname LIKE 'pool\\_%%'")
         names = [name for (name,) in cursor.fetchall() if name not in pooled]
         for name in names:
             cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(name)} CASCADE")
@@ -54,10 +56,19 @@ def drop_store_schemas() -> None:
 
 
 @pytest.fixture
-def committed_tenancy(transactional_db: Any) -> Iterator[None]:
-    """For tests that must commit (concurrency, other processes): cleans up the schemas they made."""
+def committed_tenancy(transactional_db: Any) -> None:
+    """For tests that must commit (concurrency, other processes, a live server). The schemas they
+    make are dropped and the pool refilled after the test's flush (see pytest_runtest_teardown)."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     yield
-    drop_store_schemas()
+    # After the last test the test database itself is gone: nothing to reset.
+    if nextitem is not None and "committed_tenancy" in getattr(item, "fixturenames", ()):
+        blocker = item.config.stash[blocking_manager_key]
+        with blocker.unblock():
+            reset_tenancy()
 
 
 def signup_request(**overrides: Any) -> SignupRequest:

@@ -66,9 +66,7 @@ def test_another_stores_product_id_is_not_found_and_not_writable(two_stores):
 
 def test_a_session_from_one_store_is_not_a_login_on_another(two_stores):
     browser = Client(HTTP_HOST=store_host("alpha"))
-    login = browser.post(
-        "/admin/login/?next=/admin/", {"username": "alpha@example.com", "password": STRONG_PASSWORD}
-    )
+    login = browser.post("/admin/login/?next=/admin/", {"username": "alpha@example.com", "password": STRONG_PASSWORD})
     assert login.status_code == 302
     assert browser.get("/admin/").status_code == 200
 

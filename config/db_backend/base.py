@@ -106,6 +106,12 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
         super().rollback()
 
     def savepoint_rollback(self, sid: str) -> None:
-        # ROLLBACK TO SAVEPOINT also undoes a SET LOCAL made after the savepoint.
-        self._reset_path_tracking()
-        super().savepoint_rollback(sid)
+        # ROLLBACK TO SAVEPOINT also undoes a SET LOCAL made after the savepoint, so the next statement
+        # must send the path again. Forget it after the rollback, not before: forgetting first made the
+        # ROLLBACK TO SAVEPOINT itself carry the SET LOCAL, which the rollback then undid while the
+        # tracking believed it in force (the next statement ran on the path from before the savepoint).
+        # Forgotten even if the rollback fails, since the SET LOCAL may be gone either way.
+        try:
+            super().savepoint_rollback(sid)
+        finally:
+            self._reset_path_tracking()

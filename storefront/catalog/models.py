@@ -22,7 +22,9 @@ class Product(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=["draft", "active", "archived"]), name="product_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "active", "archived"]), name="product_status_valid"
+            ),
             models.CheckConstraint(condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="product_currency_iso"),
         ]
 

@@ -49,7 +49,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(role__in=["owner", "staff"]), name="membership_role_valid")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=["owner", "staff"]), name="membership_role_valid")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

@@ -85,7 +85,9 @@ def test_token_requests_are_throttled(make_store, settings):
         ScopedRateThrottle.THROTTLE_RATES = rates
         try:
             codes = [
-                client.post("/api/v1/auth/token", {"email": "ana@example.com", "password": "nope-nope-nope"}).status_code
+                client.post(
+                    "/api/v1/auth/token", {"email": "ana@example.com", "password": "nope-nope-nope"}
+                ).status_code
                 for _ in range(4)
             ]
         finally:
