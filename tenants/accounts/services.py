@@ -48,3 +48,10 @@ def log_in_for_token(request: HttpRequest, email: str, password: str) -> str | N
     if user is None or not is_member_here(user):
         return None
     return issue_api_token(user)
+
+
+def add_staff_member(email: str, password: str, role: str = Membership.Role.STAFF) -> User:
+    """Give someone a login to the current store with `role`; staff may use the admin and the API."""
+    user = User.objects.create_user(email, password, is_staff=True, is_superuser=(role == Membership.Role.OWNER))
+    Membership.objects.create(user=user, role=role)
+    return user
