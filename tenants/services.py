@@ -17,7 +17,7 @@ from django.db.models.functions import Lower
 
 from tenants import schema_pool
 from tenants.accounts.models import Membership, User
-from tenants.accounts.services import issue_api_token
+from tenants.accounts.services import add_staff_member, issue_api_token
 from tenants.models import Domain, Tenant
 from tenants.routing import forget_tenant_routes, store_hostname
 from tenants.subdomains import normalise_subdomain, schema_name_for, subdomain_problem
@@ -172,9 +172,8 @@ def _register(request: SignupRequest) -> SignupResult:
 
     source = _make_store_schema(tenant.schema_name)
     connection.set_tenant(tenant)
-    # Superuser of this schema only: the owner has every right in their own store's admin.
-    owner = User.objects.create_user(request.email, request.password, is_staff=True, is_superuser=True)
-    Membership.objects.create(user=owner, role=Membership.Role.OWNER)
+    # The owner is superuser of this schema only: every right in their own store's admin.
+    owner = add_staff_member(request.email, request.password, Membership.Role.OWNER)
     token = issue_api_token(owner)
     connection.set_schema_to_public()
     return SignupResult(tenant=tenant, owner=owner, token=token, schema_source=source)
