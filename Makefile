@@ -9,7 +9,7 @@ TEST_ENV = DATABASE_URL=$(DB_URL) REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/13} SECRET_KEY=test-only DEBUG=0 STATICFILES_MANIFEST=0 \
 	PLATFORM_DOMAIN=localhost
 
-.PHONY: install dev test test-fast e2e lint bench-onboarding bench-migrate clean
+.PHONY: db-stop install dev test test-fast e2e lint bench-onboarding bench-migrate clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-onboarding: install
 
 bench-migrate: install
 	$(TEST_ENV) $(PY) bench/migrate.py $(BENCH_ARGS)
+
+db-stop:
+	$(PY) -m config.embedded_postgres stop
 
 clean:
 	rm -rf staticfiles .pytest_cache

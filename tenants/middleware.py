@@ -27,7 +27,9 @@ class TenantRoutingMiddleware:
             tenant = tenant_for_host(hostname)
             if tenant is None:
                 return render(request, "tenants/no_store.html", {"hostname": hostname}, status=404)
-        request.tenant = tenant  # type: ignore[attr-defined]
+        # On the root host request.tenant is django-tenants' stand-in for `public` (its admin
+        # templates read request.tenant.schema_name); on a store host, the store's Tenant.
+        request.tenant = tenant or connection.tenant  # type: ignore[attr-defined]
         request.urlconf = settings.ROOT_URLCONF if tenant else settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
         set_urlconf(request.urlconf)  # type: ignore[attr-defined]
         if tenant is not None:
@@ -47,8 +49,8 @@ class TenantAvailabilityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tenant: Tenant | None = getattr(request, "tenant", None)
-        if tenant is None or tenant.status == Tenant.Status.ACTIVE:
+        tenant = getattr(request, "tenant", None)
+        if not isinstance(tenant, Tenant) or tenant.status == Tenant.Status.ACTIVE:
             return self.get_response(request)
         if request.path.startswith("/admin/"):
             return self.get_response(request)

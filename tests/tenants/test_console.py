@@ -45,3 +45,14 @@ def test_the_console_sends_anonymous_visitors_to_the_platform_login():
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_staff_reach_the_control_plane_admin_with_the_tenant_registry(staff_browser, make_store):
+    make_store(subdomain="bakery", store_name="Hebden Bakery")
+
+    index = staff_browser.get("/admin/")
+    tenants = staff_browser.get("/admin/tenants/tenant/")
+
+    assert index.status_code == 200
+    assert tenants.status_code == 200
+    assert b"bakery" in tenants.content
