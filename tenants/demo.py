@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django_tenants.utils import tenant_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from storefront.catalog.models import Product
 from tenants.accounts.models import User
@@ -78,8 +77,7 @@ class DemoSeedResult:
 
 
 def ensure_platform_admin(email: str = PLATFORM_ADMIN_EMAIL, password: str = DEMO_PASSWORD) -> bool:
-    """Create the platform superuser in the public schema. Returns True when it was created."""
-    connection.set_schema_to_public()
+    """Create the platform superuser (call in the public schema). Returns True when it was created."""
     if User.objects.filter(email__iexact=email).exists():
         return False
     User.objects.create_superuser(email, password)
@@ -91,7 +89,6 @@ def ensure_demo_store(store: DemoStore) -> tuple[Tenant, bool, int]:
 
     Returns the tenant, whether it was created, and how many products were added.
     """
-    connection.set_schema_to_public()
     tenant = Tenant.objects.filter(slug=store.subdomain).first()
     created = tenant is None
     if tenant is None:
@@ -127,12 +124,14 @@ def ensure_demo_store(store: DemoStore) -> tuple[Tenant, bool, int]:
 
 def seed_demo_marketplace(stores: tuple[DemoStore, ...] = DEMO_STORES) -> DemoSeedResult:
     """The platform admin and the demo stores, made if missing."""
-    outcome = DemoSeedResult(admin_created=ensure_platform_admin())
-    for store in stores:
-        tenant, created, added = ensure_demo_store(store)
-        if created:
-            outcome.stores_created.append(tenant.slug)
-        outcome.products_created += added
+    # The admin and the tenant registry live in public, whatever schema the caller was in.
+    with schema_context(get_public_schema_name()):
+        outcome = DemoSeedResult(admin_created=ensure_platform_admin())
+        for store in stores:
+            tenant, created, added = ensure_demo_store(store)
+            if created:
+                outcome.stores_created.append(tenant.slug)
+            outcome.products_created += added
     return outcome
 
 

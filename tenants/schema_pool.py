@@ -62,14 +62,29 @@ def claim_pooled_schema(schema_name: str) -> str | None:
     """Take one pooled schema and rename it to `schema_name`, in the caller's transaction.
 
     Returns the pooled schema's former name, or None when the pool is empty.
+    The schema's migration state row (tenants.schema_migrations) moves with it, in the same statement.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            DELETE FROM tenants_pooledschema
-             WHERE id = (SELECT id FROM tenants_pooledschema ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
-            RETURNING schema_name
-            """
+            WITH claimed AS (
+                DELETE FROM tenants_pooledschema
+                 WHERE id = (SELECT id FROM tenants_pooledschema ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+                RETURNING schema_name
+            ), released AS (
+                DELETE FROM tenants_schemamigrationstate s USING claimed
+                 WHERE s.schema_name = claimed.schema_name
+                RETURNING s.state_digest, s.status, s.error
+            ), renamed AS (
+                INSERT INTO tenants_schemamigrationstate (schema_name, state_digest, status, error, updated_at)
+                SELECT %s, state_digest, status, error, now() FROM released
+                ON CONFLICT (schema_name) DO UPDATE
+                   SET state_digest = EXCLUDED.state_digest, status = EXCLUDED.status, error = EXCLUDED.error,
+                       updated_at = EXCLUDED.updated_at
+            )
+            SELECT schema_name FROM claimed
+            """,
+            [schema_name],
         )
         row = cursor.fetchone()
         if row is None:
