@@ -15,7 +15,7 @@ class Tenant(TenantMixin):
         SHARED = "shared", "Shared"
         DEDICATED = "dedicated", "Dedicated"
 
-    # Schemas are made by tenants.services (pool, clone or migrate), never as a side effect of save().
+    # Schemas are made by tenants.services (pool, else migrations), never as a side effect of save().
     auto_create_schema = False
     auto_drop_schema = False
 

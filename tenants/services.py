@@ -46,7 +46,7 @@ class SignupResult:
     tenant: Tenant
     owner: User | None
     token: str | None
-    schema_source: str  # "pool", "clone", "migrate" or "none" (dedicated: no schema here)
+    schema_source: str  # "pool", "migrate" or "none" (dedicated: no schema here)
 
 
 @dataclass
@@ -182,9 +182,6 @@ def _register(request: SignupRequest) -> SignupResult:
 def _make_store_schema(schema_name: str) -> str:
     if schema_pool.claim_pooled_schema(schema_name):
         return "pool"
-    if schema_pool.template_exists():
-        schema_pool.clone_template_into(schema_name)
-        return "clone"
     schema_pool.create_schema_by_migrating(schema_name)
     return "migrate"
 

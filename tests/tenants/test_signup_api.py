@@ -68,14 +68,14 @@ def test_signup_claims_a_schema_from_the_pool(root_api):
     assert PooledSchema.objects.count() == before - 1
 
 
-def test_signup_falls_back_to_cloning_when_the_pool_is_empty(root_api, caplog):
+def test_signup_falls_back_to_migrating_when_the_pool_is_empty(root_api, caplog):
     PooledSchema.objects.all().delete()  # rolled back with the test
 
     response = root_api.post("/api/v1/signup", signup_body(), format="json")
 
     assert response.status_code == 201
     assert schema_exists("t_marias_deli")
-    assert "schema pool empty" in caplog.text
+    assert "schema pool empty: store schema made by migrate" in caplog.text
     token = response.json()["token"]
     assert store_api("marias-deli", token).get("/api/v1/products").status_code == 200
 
