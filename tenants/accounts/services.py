@@ -50,8 +50,19 @@ def log_in_for_token(request: HttpRequest, email: str, password: str) -> str | N
     return issue_api_token(user)
 
 
-def add_staff_member(email: str, password: str, role: str = Membership.Role.STAFF) -> User:
-    """Give someone a login to the current store with `role`; staff may use the admin and the API."""
-    user = User.objects.create_user(email, password, is_staff=True, is_superuser=(role == Membership.Role.OWNER))
+def add_staff_member(
+    email: str, password: str | None = None, role: str = Membership.Role.STAFF, *, password_hash: str = ""
+) -> User:
+    """Give someone a login to the current store with `role`; staff may use the admin and the API.
+
+    `password_hash` (from make_password) may stand in for `password` when it was hashed ahead.
+    """
+    is_owner = role == Membership.Role.OWNER
+    if password_hash:
+        user = User(email=User.objects.normalize_email(email), password=password_hash, is_staff=True)
+        user.is_superuser = is_owner
+        user.save()
+    else:
+        user = User.objects.create_user(email, password, is_staff=True, is_superuser=is_owner)
     Membership.objects.create(user=user, role=role)
     return user
