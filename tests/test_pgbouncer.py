@@ -106,7 +106,10 @@ class Bouncer:
 
 
 def bouncer_ini(port: int, real_name: str, single_name: str) -> str:
-    server = f"host=127.0.0.1 port=5432 user=postgres dbname={real_name}"
+    # The upstream is the server the test database is on: TCP, or a Unix socket directory (embedded).
+    db = connection.settings_dict
+    host, port_ = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    server = f"host={host} port={port_} user={db.get('USER') or 'postgres'} dbname={real_name}"
     return f"""[databases]
 {real_name} = {server} pool_size={POOL_SIZE}
 {single_name} = {server} pool_size=1
