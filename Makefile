@@ -34,6 +34,7 @@ e2e: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	SECRET_KEY=lint-only $(VENV)/bin/mypy config tenants storefront
 
 bench-onboarding: install
 	$(TEST_ENV) $(PY) bench/onboarding.py $(BENCH_ARGS)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
 
+from config.db_backend import connection
 from tenants.models import Tenant
 from tenants.routing import platform_url, root_hosts, tenant_for_host
 

@@ -24,7 +24,7 @@ import psycopg2
 from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.management import call_command
-from django.db import ProgrammingError, connection, router, transaction
+from django.db import ProgrammingError, router, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
@@ -34,6 +34,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import StateApps
 from django_tenants.utils import get_public_schema_name, get_tenant_base_migrate_command_class, quote_schema_name
 
+from config.db_backend import connection
 from tenants.models import SchemaMigrationState
 
 Progress = Callable[[str], None]

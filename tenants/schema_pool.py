@@ -13,9 +13,10 @@ import uuid
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django_tenants.utils import quote_schema_name, schema_exists
 
+from config.db_backend import connection
 from tenants.models import PooledSchema
 
 logger = logging.getLogger(__name__)

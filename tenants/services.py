@@ -13,9 +13,10 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
+from config.db_backend import connection
 from tenants import schema_pool
 from tenants.accounts.models import Membership, User
 from tenants.accounts.services import add_staff_member, issue_api_token

@@ -62,8 +62,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                 return render(request, "tenants/signup_pending.html", {"tenant": result.tenant})
             token = make_handoff_token(result.tenant.slug, result.owner.pk)
             return HttpResponseRedirect(f"{store_url(result.tenant.slug)}accounts/handoff/?token={token}")
-    form.data = form.data.copy()
-    form.data["form_token"] = _issue_form_token(request)
+    # Show the answers again with a fresh one-time token for the next attempt.
+    data = request.POST.copy()
+    data["form_token"] = _issue_form_token(request)
+    form.data = data
     return render(request, "tenants/signup.html", {"form": form}, status=400)
 
 

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 
 from django.contrib.auth import authenticate
-from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from config.db_backend import connection
 from tenants.accounts.models import ApiToken, Membership, User
 
 TOKEN_PREFIX = "lb_"
