@@ -40,11 +40,17 @@ def marketplace_home(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/marketplace_home.html", {"rows": rows})
 
 
+def _signup_context(form: SignupForm) -> dict[str, object]:
+    # The store address as it will be, split around the part the merchant chooses.
+    before, after = store_url("your-store").split("your-store", 1)
+    return {"form": form, "address_before": before, "address_after": after.rstrip("/")}
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = SignupForm(initial={"form_token": _issue_form_token(request)})
-        return render(request, "tenants/signup.html", {"form": form})
+        return render(request, "tenants/signup.html", _signup_context(form))
 
     form = SignupForm(request.POST)
     if form.is_valid() and not _spend_form_token(request, form.cleaned_data["form_token"]):
@@ -66,7 +72,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     data = request.POST.copy()
     data["form_token"] = _issue_form_token(request)
     form.data = data
-    return render(request, "tenants/signup.html", {"form": form}, status=400)
+    return render(request, "tenants/signup.html", _signup_context(form), status=400)
 
 
 def login_handoff(request: HttpRequest) -> HttpResponse:
