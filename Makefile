@@ -47,3 +47,18 @@ db-stop:
 
 clean:
 	rm -rf staticfiles .pytest_cache
+
+# checkov (Terraform static analysis) in its own venv: its pins would clash with the app's.
+CHECKOV_VENV := var/checkov-venv
+CHECKOV_ARGS ?= --compact
+.PHONY: checkov checkov-install
+
+$(CHECKOV_VENV)/.installed: terraform/requirements-checkov.txt
+	python3.11 -m venv $(CHECKOV_VENV) || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check -r terraform/requirements-checkov.txt
+	touch $@
+
+checkov-install: $(CHECKOV_VENV)/.installed
+
+checkov: checkov-install
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --skip-download $(CHECKOV_ARGS)
