@@ -34,7 +34,7 @@ e2e: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	SECRET_KEY=lint-only $(VENV)/bin/mypy config tenants storefront
+	SECRET_KEY=lint-only $(VENV)/bin/mypy config tenants storefront billing provisioning
 
 bench-onboarding: install
 	$(TEST_ENV) $(PY) bench/onboarding.py $(BENCH_ARGS)

@@ -66,8 +66,36 @@ def template_script(url: str, template: str) -> str:
     return "\n".join(lines)
 
 
+def fleet_slug(n: int) -> str:
+    return f"fleet{n:05d}"
+
+
+def register_fleet_tenants(numbers: range) -> None:
+    """Registry rows for fleet schemas, through the ORM so they follow the Tenant model as it grows."""
+    from tenants.models import Domain, Tenant
+
+    tenants = Tenant.objects.bulk_create(
+        Tenant(
+            schema_name=f"t_{fleet_slug(n)}",
+            slug=fleet_slug(n),
+            name=f"Fleet store {n}",
+            owner_email=f"{fleet_slug(n)}@fleet.example.com",
+            town="Leeds",
+            postcode="LS1 1AA",
+            plan_code="starter",
+        )
+        for n in numbers
+    )
+    Domain.objects.bulk_create(
+        Domain(domain=f"{tenant.slug}.fleet.localhost", tenant=tenant, is_primary=True) for tenant in tenants
+    )
+
+
 def create_fleet(url: str, template: str, first: int, count: int, batch: int = 50) -> float:
-    """Create schemas t_fleet_<first>..t_fleet_<first+count-1> with registry rows. Returns seconds."""
+    """Create schemas t_fleet<first>..t_fleet<first+count-1> with registry rows. Returns seconds.
+
+    Django must be set up (the registry rows go through the ORM).
+    """
     script = template_script(url, template)
     started = time.perf_counter()
     conn = psycopg2.connect(url)
@@ -77,24 +105,8 @@ def create_fleet(url: str, template: str, first: int, count: int, batch: int = 5
             numbers = range(start, min(start + batch, first + count))
             with conn, conn.cursor() as cursor:
                 for n in numbers:
-                    slug = f"fleet{n:05d}"
-                    cursor.execute(pattern.sub(f"t_{slug}", script))
-                    cursor.execute(
-                        """
-                        INSERT INTO public.tenants_tenant
-                            (schema_name, slug, name, status, tenancy, owner_email, pending_owner_password,
-                             town, postcode, plan_code, suspension_reason, created_at, updated_at)
-                        VALUES (%s, %s, %s, 'active', 'shared', %s, '', 'Leeds', 'LS1 1AA', 'starter', '',
-                                now(), now())
-                        RETURNING id
-                        """,
-                        [f"t_{slug}", slug, f"Fleet store {n}", f"{slug}@fleet.example.com"],
-                    )
-                    (tenant_id,) = cursor.fetchone()
-                    cursor.execute(
-                        "INSERT INTO public.tenants_domain (domain, tenant_id, is_primary) VALUES (%s, %s, true)",
-                        [f"{slug}.fleet.localhost", tenant_id],
-                    )
+                    cursor.execute(pattern.sub(f"t_{fleet_slug(n)}", script))
+            register_fleet_tenants(numbers)
             done = numbers[-1] - first + 1
             print(f"  fleet: {done}/{count} schemas", file=sys.stderr, flush=True)
     finally:

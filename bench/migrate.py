@@ -65,7 +65,10 @@ class Workspace:
         package = self.root / PACKAGE
         package.mkdir()
         (package / "__init__.py").write_text("")
-        shutil.copy(ROOT / "storefront" / "catalog" / "migrations" / "0001_initial.py", package)
+        # The app's own migrations, so the fleet (made with them) starts up to date; ours chain after.
+        migrations = sorted((ROOT / "storefront" / "catalog" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py"))
+        for migration in migrations:
+            shutil.copy(migration, package)
         (self.root / f"{SETTINGS_MODULE}.py").write_text(
             f'from config.settings import *  # noqa: F403\n\nMIGRATION_MODULES = {{"catalog": "{PACKAGE}"}}\n'
         )
@@ -73,7 +76,7 @@ class Workspace:
             "from config.settings import *  # noqa: F403\n\n"
             'GET_EXECUTOR_FUNCTION = "django_tenants_smart_executor.load_executor"\n'
         )
-        self.latest = "0001_initial"
+        self.latest = migrations[-1].stem
 
     def add_column_migration(self, number: int, column: str) -> str:
         name = f"{number:04d}_product_{column}"
@@ -144,7 +147,7 @@ def managed_count(url: str) -> int:
 
 def kill_test(url: str, workspace: Workspace, workers: int) -> None:
     """Kill a run partway; nothing may be half-migrated, and the next run must complete the rest."""
-    workspace.add_column_migration(3, "kill_note")
+    workspace.add_column_migration(int(workspace.latest[:4]) + 1, "kill_note")
     managed = managed_count(url)
     conn = psycopg2.connect(url)
     conn.autocommit = True
@@ -235,7 +238,7 @@ def main() -> None:
                 migrate_schemas_noop(workspace.env(SMART_SETTINGS_MODULE), "django-tenants-smart-executor")
         if args.baseline:
             migrate_schemas_noop(workspace.env(), "django-tenants migrate_schemas")
-        workspace.add_column_migration(2, "bench_note")
+        workspace.add_column_migration(int(workspace.latest[:4]) + 1, "bench_note")
         apply_one = migrate_tenants(workspace.env(SETTINGS_MODULE), "--workers", str(args.workers))
         columns, recorded, half = column_census(url, "bench_note")
         managed = managed_count(url)

@@ -32,6 +32,8 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "tenants.accounts",
+    "billing",
+    "provisioning",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -40,6 +42,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_filters",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -51,6 +54,10 @@ TENANT_APPS = [
     "storefront.catalog",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+if TENANCY_MODE == "dedicated":
+    # One tenant in its own database (provisioning's `local` backend migrates it this way): the same code
+    # and routing, with every app's tables in `public`, so `manage.py migrate` builds the whole store there.
+    SHARED_APPS = list(INSTALLED_APPS)
 
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
@@ -205,6 +212,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Billing: who collects ("local": the platform itself, no network) and the tax placeholder rate in
+# basis points of an invoice's subtotal (0 until tax is worked out per country).
+BILLING_PROVIDER = env("BILLING_PROVIDER", default="local")
+BILLING_TAX_RATE_BPS = env.int("BILLING_TAX_RATE_BPS", default=0)
+
 # Celery: with no broker configured, a filesystem broker that needs no server (make dev).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
@@ -226,7 +238,26 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "refill-schema-pool": {"task": "tenants.refill_schema_pool", "schedule": 60.0},
+    "resume-stalled-provisioning-runs": {"task": "provisioning.resume_stalled_runs", "schedule": 60.0},
 }
+
+# Dedicated stacks: which backend builds them (`local`: a database on this PostgreSQL server; `terraform`),
+# the local backend's database name prefix, where final exports go, and when a run with no live
+# executor is considered stalled and queued again (after a worker was killed).
+PROVISIONING_BACKEND = env("PROVISIONING_BACKEND", default="local")
+PROVISIONING_DATABASE_PREFIX = env("PROVISIONING_DATABASE_PREFIX", default="lb_dedicated_")
+PROVISIONING_EXPORT_DIR = env.path("PROVISIONING_EXPORT_DIR", default=str(VAR_DIR / "exports"))
+PROVISIONING_STEP_TIMEOUT = env.int("PROVISIONING_STEP_TIMEOUT", default=900)
+PROVISIONING_STALL_SECONDS = env.int("PROVISIONING_STALL_SECONDS", default=120)
+
+# Mail to merchants (provisioning outcomes). Default: printed by the console backend.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"LocalBazaar <no-reply@{PLATFORM_DOMAIN}>")
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,9 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing import api as billing_api
+from provisioning import api as provisioning_api
+from provisioning import console as provisioning_console
 from tenants import api as tenants_api
 from tenants import console
 from tenants import views as tenants_views
@@ -15,12 +18,39 @@ urlpatterns = [
     path("console/", console.tenant_list, name="console-tenants"),
     path("console/tenants/<slug:slug>/suspend", console.suspend, name="console-suspend"),
     path("console/tenants/<slug:slug>/reactivate", console.reactivate, name="console-reactivate"),
+    path("console/tenants/<slug:slug>/approve", provisioning_console.approve, name="console-approve"),
+    path("console/tenants/<slug:slug>/reject", provisioning_console.reject, name="console-reject"),
+    path("console/tenants/<slug:slug>/deprovision", provisioning_console.deprovision, name="console-deprovision"),
+    path("console/provisioning/runs/<int:run_id>/", provisioning_console.run_page, name="console-provisioning-run"),
+    path(
+        "console/provisioning/runs/<int:run_id>/progress",
+        provisioning_console.run_progress,
+        name="console-provisioning-run-progress",
+    ),
+    path(
+        "console/provisioning/runs/<int:run_id>/retry",
+        provisioning_console.retry,
+        name="console-provisioning-run-retry",
+    ),
+    path(
+        "console/provisioning/runs/<int:run_id>/cancel",
+        provisioning_console.cancel,
+        name="console-provisioning-run-cancel",
+    ),
     path("admin/", platform_admin.urls),
     path("api/v1/signup", tenants_api.SignupView.as_view(), name="api-signup"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/staff/tenants", tenants_api.StaffTenantListView.as_view(), name="api-staff-tenants"),
     path("api/v1/staff/tenants/<slug:slug>/suspend", tenants_api.StaffSuspendView.as_view()),
     path("api/v1/staff/tenants/<slug:slug>/reactivate", tenants_api.StaffReactivateView.as_view()),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/staff/tenants/<slug:slug>/approve", provisioning_api.ApproveView.as_view()),
+    path("api/v1/staff/tenants/<slug:slug>/reject", provisioning_api.RejectView.as_view()),
+    path("api/v1/staff/tenants/<slug:slug>/deprovision", provisioning_api.DeprovisionView.as_view()),
+    path("api/v1/staff/provisioning-runs/<int:run_id>", provisioning_api.RunDetailView.as_view()),
+    path("api/v1/staff/provisioning-runs/<int:run_id>/retry", provisioning_api.RunRetryView.as_view()),
+    path("api/v1/staff/provisioning-runs/<int:run_id>/cancel", provisioning_api.RunCancelView.as_view()),
+    path("api/v1/plans", billing_api.PlanListView.as_view(), name="api-plans"),
+    # The root host documents its own API (signup, staff, provisioning), not the store hosts'.
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -5,20 +5,20 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from storefront.catalog import api as catalog_api
 from storefront.catalog import views as catalog_views
 from tenants import views as tenants_views
 from tenants.accounts import api as accounts_api
 
 router = SimpleRouter(trailing_slash=False)
-router.register("products", catalog_api.ProductViewSet, basename="product")
 
 urlpatterns = [
     path("", catalog_views.store_home, name="store-home"),
     path("accounts/handoff/", tenants_views.login_handoff, name="login-handoff"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
+    path("api/v1/billing/", include("billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("storefront.catalog.urls")),
     path("api/v1/", include(router.urls)),
 ]

@@ -1,11 +1,13 @@
 """The platform-staff console on the root domain: every tenant, its status and tenancy, and
-suspend/reactivate buttons (htmx swaps the row in place)."""
+suspend/reactivate buttons (htmx swaps the row in place); dedicated requests are approved or rejected
+from their row (provisioning.console)."""
 
 from __future__ import annotations
 
 from functools import partial
 
 from django.contrib.admin.views.decorators import staff_member_required as _staff_member_required
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
@@ -25,14 +27,21 @@ def _row(request: HttpRequest, tenant: Tenant, error: str = "") -> HttpResponse:
 
 @staff_member_required
 def tenant_list(request: HttpRequest) -> HttpResponse:
-    tenants = Tenant.objects.order_by("-created_at")
+    # Each row links to the tenant's latest provisioning run, if any (one query for the whole list).
+    tenants = Tenant.objects.annotate(latest_run_id=Max("provisioning_runs__id")).order_by("-created_at")
     if wanted := request.GET.get("status"):
         tenants = tenants.filter(status=wanted)
     rows = [{"tenant": t, "url": store_url(t.slug)} for t in tenants[:500]]
+    pending = Tenant.objects.filter(tenancy=Tenant.Tenancy.DEDICATED, status=Tenant.Status.PENDING_PROVISIONING).count()
     return render(
         request,
         "tenants/console.html",
-        {"rows": rows, "statuses": Tenant.Status.choices, "wanted": request.GET.get("status", "")},
+        {
+            "rows": rows,
+            "statuses": Tenant.Status.choices,
+            "wanted": request.GET.get("status", ""),
+            "pending_requests": pending,
+        },
     )
 
 

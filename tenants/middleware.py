@@ -42,24 +42,22 @@ class TenantRoutingMiddleware:
 
 
 class TenantAvailabilityMiddleware:
-    """A suspended or not-yet-provisioned store is closed to buyers and its API; its owner can still
-    reach the admin. Nothing is written or deleted."""
+    """A store that is not live (suspended, being provisioned, rejected, taken down) is closed to
+    buyers and its API; the owner of a shared store can still reach its admin. Nothing is written or
+    deleted. A dedicated store's data lives in its own database, never in a schema here, so this
+    process never hands it to a view (with no schema, the search path would fall through to `public`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenant = getattr(request, "tenant", None)
-        if not isinstance(tenant, Tenant) or tenant.status == Tenant.Status.ACTIVE:
+        if not isinstance(tenant, Tenant):
             return self.get_response(request)
-        if request.path.startswith("/admin/"):
-            return self.get_response(request)
-        if tenant.status == Tenant.Status.SUSPENDED:
-            code = "tenant_suspended"
-            detail = f"This store is temporarily closed: {tenant.suspension_reason or 'suspended by the platform.'}"
-        else:
-            code = "tenant_not_live"
-            detail = "This store is being prepared and is not open yet."
+        if not tenant.is_dedicated:
+            if tenant.status == Tenant.Status.ACTIVE or request.path.startswith("/admin/"):
+                return self.get_response(request)
+        code, detail = closed_reason(tenant)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": detail, "code": code}, status=403)
         return render(
@@ -68,3 +66,16 @@ class TenantAvailabilityMiddleware:
             {"tenant": tenant, "detail": detail, "marketplace_url": platform_url()},
             status=503,
         )
+
+
+def closed_reason(tenant: Tenant) -> tuple[str, str]:
+    """Why a store is closed here: an API error code and the sentence buyers see."""
+    if tenant.status == Tenant.Status.SUSPENDED:
+        return "tenant_suspended", (
+            f"This store is temporarily closed: {tenant.suspension_reason or 'suspended by the platform.'}"
+        )
+    if tenant.status in (Tenant.Status.PENDING_PROVISIONING, Tenant.Status.PROVISIONING):
+        return "tenant_not_live", "This store is being prepared and is not open yet."
+    if tenant.status == Tenant.Status.ACTIVE:  # dedicated: served by its own stack, not from here
+        return "tenant_dedicated", "This store runs on its own dedicated stack and is not served at this address."
+    return "tenant_closed", "This store is closed."

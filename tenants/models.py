@@ -10,6 +10,12 @@ class Tenant(TenantMixin):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
         PENDING_PROVISIONING = "pending_provisioning", "Pending provisioning"
+        # The dedicated-stack lifecycle (provisioning.services): approved and being built, refused by
+        # staff, being taken down, taken down (its final export kept).
+        PROVISIONING = "provisioning", "Provisioning"
+        REJECTED = "rejected", "Rejected"
+        DEPROVISIONING = "deprovisioning", "Deprovisioning"
+        DEPROVISIONED = "deprovisioned", "Deprovisioned"
 
     class Tenancy(models.TextChoices):
         SHARED = "shared", "Shared"
@@ -30,6 +36,10 @@ class Tenant(TenantMixin):
     postcode = models.CharField(max_length=16)
     plan_code = models.CharField(max_length=40, blank=True, default="")
     suspension_reason = models.CharField(max_length=200, blank=True, default="")
+    # Why staff refused a dedicated request; also sent to the merchant.
+    rejection_reason = models.CharField(max_length=500, blank=True, default="")
+    # A dedicated tenant's own database (local provisioning backend), once it has been created.
+    database_name = models.CharField(max_length=63, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,7 +48,17 @@ class Tenant(TenantMixin):
         constraints = [
             models.UniqueConstraint(Lower("owner_email"), name="tenant_owner_email_unique_ci"),
             models.CheckConstraint(
-                condition=models.Q(status__in=["active", "suspended", "pending_provisioning"]),
+                condition=models.Q(
+                    status__in=[
+                        "active",
+                        "suspended",
+                        "pending_provisioning",
+                        "provisioning",
+                        "rejected",
+                        "deprovisioning",
+                        "deprovisioned",
+                    ]
+                ),
                 name="tenant_status_valid",
             ),
             models.CheckConstraint(
@@ -56,6 +76,11 @@ class Tenant(TenantMixin):
     @property
     def is_live(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_dedicated(self) -> bool:
+        """Its data lives in its own database, never in a schema of the shared one."""
+        return self.tenancy == self.Tenancy.DEDICATED
 
 
 class Domain(DomainMixin):

@@ -16,6 +16,9 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
+from billing.models import Plan
+from billing.selectors import public_plan, public_plan_codes
+from billing.services import start_subscription
 from config.db_backend import connection
 from tenants import schema_pool
 from tenants.accounts.models import Membership, User
@@ -27,9 +30,8 @@ from tenants.subdomains import normalise_subdomain, schema_name_for, subdomain_p
 logger = logging.getLogger(__name__)
 _password_hashing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="signup-hash")
 
-# Until the billing catalog exists, the plan codes a merchant may ask for at signup.
-SIGNUP_PLAN_CODES = ("starter", "growth", "scale", "dedicated")
-DEFAULT_PLAN_CODE = "starter"
+# The plan a signup gets when it names none, by hosting choice (codes in the billing catalog).
+DEFAULT_PLAN_CODES: dict[str, str] = {Tenant.Tenancy.SHARED: "starter", Tenant.Tenancy.DEDICATED: "dedicated"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,13 @@ class SignupError(Exception):
         self.errors.setdefault(name, []).append(message)
 
 
-def _check_signup(request: SignupRequest) -> SignupError:
+def _signup_plan(request: SignupRequest) -> Plan | None:
+    """The public catalog plan the signup asks for, or its hosting's default (one indexed query)."""
+    code = request.plan or DEFAULT_PLAN_CODES.get(request.tenancy, "")
+    return public_plan(code) if code else None
+
+
+def _check_signup(request: SignupRequest, plan: Plan | None) -> SignupError:
     problems = SignupError()
     subdomain = request.subdomain
     if problem := subdomain_problem(subdomain):
@@ -88,8 +96,14 @@ def _check_signup(request: SignupRequest) -> SignupError:
         problems.add("postcode", "A postcode has at most 16 characters.")
     if request.tenancy not in Tenant.Tenancy.values:
         problems.add("tenancy", "Choose 'shared' or 'dedicated'.")
-    if request.plan and request.plan not in SIGNUP_PLAN_CODES:
-        problems.add("plan", f"Unknown plan '{request.plan}'; choose one of {', '.join(SIGNUP_PLAN_CODES)}.")
+    elif plan is None or plan.tenancy != request.tenancy:
+        # Only on this error path: the codes to choose from cost a second query.
+        choices = ", ".join(public_plan_codes(request.tenancy))
+        if plan is None:
+            code = request.plan or DEFAULT_PLAN_CODES[request.tenancy]
+            problems.add("plan", f"Unknown plan '{code}'; choose one of {choices}.")
+        else:
+            problems.add("plan", f"The {plan.name} plan is for {plan.tenancy} hosting; choose one of {choices}.")
     # An unsaved user carrying the signup's words, so the similarity check compares against them.
     similarity_subject = User(email=request.email)
     similarity_subject.store_name = request.store_name  # type: ignore[attr-defined]
@@ -125,13 +139,14 @@ def sign_up_merchant(request: SignupRequest) -> SignupResult:
     # Hashing (Argon2id, ~20 ms) is most of a signup's time; argon2 releases the GIL, so the hash is
     # made in a thread while the checks and the inserts wait on the database.
     password_hash = _password_hashing.submit(make_password, request.password)
-    problems = _check_signup(request)
-    if problems.errors:
+    plan = _signup_plan(request)
+    problems = _check_signup(request, plan)
+    if problems.errors or plan is None:  # no plan is always one of the problems
         password_hash.cancel()
         raise problems
     try:
         with transaction.atomic():
-            result = _register(request, password_hash)
+            result = _register(request, password_hash, plan)
     except IntegrityError as error:
         # A concurrent signup took the subdomain or email between the checks and the insert; the
         # rollback returned any claimed pool schema untouched.
@@ -158,7 +173,7 @@ def sign_up_merchant(request: SignupRequest) -> SignupResult:
     return result
 
 
-def _register(request: SignupRequest, password_hash: Future[str]) -> SignupResult:
+def _register(request: SignupRequest, password_hash: Future[str], plan: Plan) -> SignupResult:
     dedicated = request.tenancy == Tenant.Tenancy.DEDICATED
     tenant = Tenant.objects.create(
         schema_name=schema_name_for(request.subdomain),
@@ -170,13 +185,15 @@ def _register(request: SignupRequest, password_hash: Future[str]) -> SignupResul
         pending_owner_password=password_hash.result() if dedicated else "",
         town=request.town,
         postcode=request.postcode,
-        plan_code=request.plan or ("dedicated" if dedicated else DEFAULT_PLAN_CODE),
+        plan_code=plan.code,
     )
     Domain.objects.create(domain=store_hostname(tenant.slug), tenant=tenant, is_primary=True)
     if dedicated:
         # The store's own stack and owner account are made when staff approve provisioning.
         return SignupResult(tenant=tenant, owner=None, token=None, schema_source="none")
 
+    # In the signup's transaction: a store is never live without a subscription, nor billed without a store.
+    start_subscription(tenant, plan)
     source = _make_store_schema(tenant.schema_name)
     connection.set_tenant(tenant)
     # The owner is superuser of this schema only: every right in their own store's admin.

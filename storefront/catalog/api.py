@@ -1,22 +1,206 @@
-"""`/api/v1/products` on a store host, for that store's members."""
+"""The catalog's API on a store host, for that store's members: products, categories, the seller
+profile, CSV import and export. Views parse and shape; `services`, `imports` and `selectors` do the work."""
 
-from typing import Any
+from __future__ import annotations
 
-from rest_framework import permissions, viewsets
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from storefront.catalog.models import Product
-from storefront.catalog.serializers import ProductSerializer
+from django.db.models import QuerySet
+from django.http import HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, pagination, parsers, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
+
+from storefront.catalog import imports, selectors, services
+from storefront.catalog import openapi as _openapi  # noqa: F401  (registers the bearer scheme)
+from storefront.catalog.downloads import error_report_response, export_response
+from storefront.catalog.filters import ProductFilter
+from storefront.catalog.models import Category, ImportJob, Product
+from storefront.catalog.serializers import (
+    CategorySerializer,
+    ImportJobSerializer,
+    ImportUploadSerializer,
+    ProductSerializer,
+    SellerProfileSerializer,
+)
+from tenants.accounts.authentication import BearerTokenAuthentication
 from tenants.accounts.services import is_member_here
+
+T = TypeVar("T")
+CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV in the catalog's format.")}
 
 
 class IsStoreMember(permissions.BasePermission):
     message = "Only this store's staff may do this."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and is_member_here(request.user))
+        if not (request.user and request.user.is_authenticated):
+            return False
+        # A bearer token is only accepted from a member of this host (user_for_token checks it), so
+        # asking again would cost every API request a second membership query; sessions are checked.
+        if isinstance(request.successful_authenticator, BearerTokenAuthentication):
+            return True
+        return is_member_here(request.user)
 
 
-class ProductViewSet(viewsets.ModelViewSet):
-    queryset = Product.objects.all()
+class CatalogPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _refusing(change: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a catalog service; what it refuses becomes a 400 with field errors."""
+    try:
+        return change(*args, **kwargs)
+    except services.CatalogError as error:
+        raise ValidationError(error.errors) from error
+
+
+class WritesThroughServices(viewsets.ModelViewSet):
+    """A model viewset whose writes go through the catalog's services (the serializer only validates)."""
+
+    create_with: Callable[..., Any]
+    update_with: Callable[..., Any]
+    delete_with: Callable[[Any], None]
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = _refusing(self.create_with, **serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        serializer.instance = _refusing(self.update_with, serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance: Any) -> None:
+        _refusing(self.delete_with, instance)
+
+
+class ProductViewSet(WritesThroughServices):
+    """`/api/v1/products`: list (filter, search with `q`, order, paginate), create, read, change, delete."""
+
     serializer_class = ProductSerializer
     permission_classes = [IsStoreMember]
+    pagination_class = CatalogPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+    # Ids only: `products/import` and `products/export` are never taken for a product id.
+    lookup_value_regex = "[0-9]+"
+
+    create_with = staticmethod(services.create_product)
+    update_with = staticmethod(services.update_product)
+    delete_with = staticmethod(services.delete_product)
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return selectors.products()
+
+    @extend_schema(
+        responses=CSV_RESPONSE, filters=True, description="The catalog as CSV (streamed), filtered like the list."
+    )
+    @action(detail=False, methods=["get"], url_path="export", pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        return export_response(self.filter_queryset(self.get_queryset()))
+
+
+@extend_schema_view(destroy=extend_schema(description="Its products become uncategorised."))
+class CategoryViewSet(WritesThroughServices):
+    """`/api/v1/categories`: a store's categories, addressed by slug."""
+
+    serializer_class = CategorySerializer
+    permission_classes = [IsStoreMember]
+    pagination_class = CatalogPagination
+    lookup_field = "slug"
+    lookup_value_regex = "[a-z0-9-]+"
+
+    create_with = staticmethod(services.create_category)
+    update_with = staticmethod(services.update_category)
+    delete_with = staticmethod(services.delete_category)
+
+    def get_queryset(self) -> QuerySet[Category]:
+        return selectors.categories()
+
+
+class SellerProfileView(APIView):
+    """`/api/v1/seller-profile`: the story, photo and town of the people behind the store."""
+
+    permission_classes = [IsStoreMember]
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(responses=SellerProfileSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(SellerProfileSerializer(selectors.seller_profile(), context={"request": request}).data)
+
+    @extend_schema(request=SellerProfileSerializer, responses=SellerProfileSerializer)
+    def put(self, request: Request) -> Response:
+        serializer = SellerProfileSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        profile = _refusing(
+            services.save_seller_profile,
+            story=data["story"],
+            town=data["town"],
+            postcode=data["postcode"],
+            photo=data.get("photo"),
+            remove_photo="photo" in data and data["photo"] is None,
+        )
+        return Response(SellerProfileSerializer(profile, context={"request": request}).data)
+
+
+class ImportJobListView(generics.ListCreateAPIView):
+    """`/api/v1/products/import`: upload a CSV to import (202, then poll the job), or list past imports."""
+
+    permission_classes = [IsStoreMember]
+    pagination_class = CatalogPagination
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    serializer_class = ImportJobSerializer
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        return selectors.import_jobs()
+
+    @extend_schema(request=ImportUploadSerializer, responses={202: ImportJobSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            job = imports.start_import(upload.validated_data["file"], user=request.user)
+        except imports.ImportRefused as error:
+            raise ValidationError({"file": [str(error)]}) from error
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportJobView(generics.RetrieveAPIView):
+    """`/api/v1/products/import/<id>`: an import's progress and outcome."""
+
+    permission_classes = [IsStoreMember]
+    serializer_class = ImportJobSerializer
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        return selectors.import_jobs()
+
+
+class ImportErrorReportView(APIView):
+    """`/api/v1/products/import/<id>/errors.csv`: the rows an import refused, and why."""
+
+    permission_classes = [IsStoreMember]
+
+    @extend_schema(
+        responses={
+            **CSV_RESPONSE,
+            404: OpenApiResponse(description="No such import, or it refused no rows."),
+            409: OpenApiResponse(description="The import is still running."),
+        }
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        job = get_object_or_404(selectors.import_jobs(), pk=pk)
+        if not job.is_finished:
+            return Response({"detail": "The import is still running."}, status=status.HTTP_409_CONFLICT)
+        if not job.error_report:
+            return Response({"detail": "This import refused no rows."}, status=status.HTTP_404_NOT_FOUND)
+        return error_report_response(job)

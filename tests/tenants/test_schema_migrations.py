@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -22,14 +21,19 @@ from tenants.schema_migrations import check_schema_drift, migration_target, run_
 from tenants.services import sign_up_merchant
 from tests.conftest import signup_request
 
-NEW_MIGRATION = "0002_gift_note_and_coupon"
+# The catalog's real migrations; the test's new one comes after the latest of them.
+CATALOG_MIGRATIONS = sorted(
+    (Path(__file__).resolve().parents[2] / "storefront" / "catalog" / "migrations").glob("[0-9]*.py")
+)
+LATEST_MIGRATION = CATALOG_MIGRATIONS[-1].stem
+NEW_MIGRATION = f"{int(LATEST_MIGRATION[:4]) + 1:04d}_gift_note_and_coupon"
 # A column and a model: the model also needs the content type and permissions post_migrate makes.
 NEW_MIGRATION_SOURCE = """
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0001_initial")]
+    dependencies = [("catalog", "LATEST_MIGRATION")]
     operations = [
         migrations.AddField("product", "gift_note", models.CharField(max_length=200, null=True)),
         migrations.CreateModel(
@@ -92,14 +96,17 @@ def stores(committed_tenancy: None) -> list[str]:
 
 @pytest.fixture
 def add_catalog_migration(stores: list[str], tmp_path: Path, settings: Any, monkeypatch: Any) -> Iterator[Any]:
-    """Call it to give the catalog app a 0002 (a nullable column) through a temporary MIGRATION_MODULES
-    package. Afterwards the column and its records are taken out of every schema again, so the
-    template and the pool are as the rest of the session expects them."""
+    """Call it to give the catalog app a new migration (a nullable column and a model) through a
+    temporary MIGRATION_MODULES package. Afterwards the column and its records are taken out of every
+    schema again, so the template and the pool are as the rest of the session expects them."""
     package = f"catalog_migrations_{uuid.uuid4().hex[:8]}"
     (tmp_path / package).mkdir()
     (tmp_path / package / "__init__.py").write_text("")
-    shutil.copy(Path(apps.get_app_config("catalog").path) / "migrations" / "0001_initial.py", tmp_path / package)
-    (tmp_path / package / f"{NEW_MIGRATION}.py").write_text(NEW_MIGRATION_SOURCE)
+    for migration in CATALOG_MIGRATIONS:
+        shutil.copy(migration, tmp_path / package)
+    (tmp_path / package / f"{NEW_MIGRATION}.py").write_text(
+        NEW_MIGRATION_SOURCE.replace("LATEST_MIGRATION", LATEST_MIGRATION)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
 
     def add() -> None:

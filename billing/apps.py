@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class BillingConfig(AppConfig):
+    name = "billing"
+    verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from billing.catalog_defaults import restore_empty_catalog
+
+        # A flushed database (a test's teardown, `manage.py flush`) loses the catalog that migration
+        # 0002 seeded; signup needs the default plan, so an empty catalog gets the defaults back.
+        post_migrate.connect(restore_empty_catalog, sender=self, dispatch_uid="billing.restore_empty_catalog")

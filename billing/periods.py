@@ -1,0 +1,26 @@
+"""Billing-period calendar math (pure): where a monthly or yearly period that starts at an anchor ends."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+
+from billing.rating import Interval
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def period_bounds(anchor: datetime, interval: Interval, index: int = 0) -> tuple[datetime, datetime]:
+    """The ``index``-th period (0 is the first) of a subscription anchored at ``anchor``.
+
+    Counted from the anchor, not from the previous period's end, so a 31st-of-the-month anchor comes
+    back to the 31st after a short month instead of drifting to the 28th for good.
+    """
+    months = 12 if interval == Interval.YEAR else 1
+    return add_months(anchor, months * index), add_months(anchor, months * (index + 1))

@@ -1,0 +1,12 @@
+"""The customer portal's API on a store's host (included under /api/v1/billing/ by config/urls_tenant.py)."""
+
+from django.urls import path
+
+from billing import api
+
+urlpatterns = [
+    path("subscription", api.SubscriptionView.as_view(), name="billing-subscription"),
+    path("usage", api.UsageView.as_view(), name="billing-usage"),
+    path("invoices", api.InvoiceListView.as_view(), name="billing-invoices"),
+    path("change-plan", api.ChangePlanView.as_view(), name="billing-change-plan"),
+]

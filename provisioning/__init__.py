@@ -1,0 +1,1 @@
+"""Dedicated-stack lifecycle: provisioning runs and their steps, executed by Celery through a backend."""

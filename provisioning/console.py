@@ -1,0 +1,130 @@
+"""The staff console's provisioning pages: approve or reject a dedicated request from the tenant list,
+and a run page whose progress fragment htmx polls every second until the run stops."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.contrib.admin.views.decorators import staff_member_required as _staff_member_required
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from provisioning import selectors, services
+from provisioning.models import ProvisioningRun
+from tenants.accounts.models import User
+from tenants.models import Tenant
+from tenants.routing import store_url
+
+staff_member_required = partial(_staff_member_required, login_url="platform_admin:login")
+
+
+def _redirect_to_run(request: HttpRequest, run: ProvisioningRun) -> HttpResponse:
+    url = reverse("console-provisioning-run", args=[run.pk])
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+def _tenant_row(request: HttpRequest, tenant: Tenant, error: str = "") -> HttpResponse:
+    tenant = Tenant.objects.annotate(latest_run_id=Max("provisioning_runs__id")).get(pk=tenant.pk)
+    return render(
+        request, "tenants/console_row.html", {"tenant": tenant, "url": store_url(tenant.slug), "error": error}
+    )
+
+
+def _staff(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@staff_member_required
+@require_POST
+def approve(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug)
+    try:
+        run = services.approve_dedicated_request(tenant, _staff(request))
+    except services.ProvisioningConflict as error:
+        return _tenant_row(request, tenant, str(error))
+    return _redirect_to_run(request, run)
+
+
+@staff_member_required
+@require_POST
+def reject(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug)
+    reason = request.headers.get("HX-Prompt") or request.POST.get("reason", "")
+    try:
+        tenant = services.reject_dedicated_request(tenant, reason, _staff(request))
+    except services.ProvisioningConflict as error:
+        return _tenant_row(request, tenant, str(error))
+    return _tenant_row(request, tenant)
+
+
+@staff_member_required
+@require_POST
+def deprovision(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug)
+    try:
+        run = services.request_deprovisioning(tenant, _staff(request))
+    except services.ProvisioningConflict as error:
+        return _tenant_row(request, tenant, str(error))
+    return _redirect_to_run(request, run)
+
+
+def _run_or_404(run_id: int) -> ProvisioningRun:
+    run = selectors.run_with_steps(run_id)
+    if run is None:
+        raise Http404("No such provisioning run.")
+    return run
+
+
+def _progress(request: HttpRequest, run_id: int, error: str = "") -> HttpResponse:
+    run = _run_or_404(run_id)
+    return render(
+        request,
+        "provisioning/run_progress.html",
+        {"run": run, "error": error, "store_url": store_url(run.tenant.slug)},
+    )
+
+
+@staff_member_required
+def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run_or_404(run_id)
+    return render(
+        request,
+        "provisioning/run.html",
+        {
+            "run": run,
+            "store_url": store_url(run.tenant.slug),
+            "other_runs": selectors.runs_of(run.tenant).exclude(pk=run.pk)[:20],
+        },
+    )
+
+
+@staff_member_required
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    return _progress(request, run_id)
+
+
+@staff_member_required
+@require_POST
+def retry(request: HttpRequest, run_id: int) -> HttpResponse:
+    try:
+        services.retry_run(_run_or_404(run_id))
+    except services.ProvisioningConflict as error:
+        return _progress(request, run_id, str(error))
+    return _progress(request, run_id)
+
+
+@staff_member_required
+@require_POST
+def cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    try:
+        services.cancel_run(_run_or_404(run_id))
+    except services.ProvisioningConflict as error:
+        return _progress(request, run_id, str(error))
+    return _progress(request, run_id)

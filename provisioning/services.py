@@ -1,0 +1,182 @@
+"""The dedicated-tenant lifecycle as staff drive it: approve (a provisioning run is queued), reject
+(the merchant is told why), retry a failed run, cancel one, deprovision a live stack. Each change is
+one transaction; the Celery task and the mail go out after commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from provisioning import notifications
+from provisioning.backends import get_backend
+from provisioning.backends.base import StepSpec
+from provisioning.locking import is_tenant_locked
+from provisioning.models import ProvisioningRun, ProvisioningStep
+from tenants.accounts.models import User
+from tenants.models import Tenant
+from tenants.routing import forget_tenant_routes
+
+logger = logging.getLogger(__name__)
+
+Run = ProvisioningRun
+Step = ProvisioningStep
+
+
+class ProvisioningConflict(Exception):
+    """The request does not fit the tenant's or the run's current state; nothing was changed."""
+
+
+def queue_run(run_id: int) -> None:
+    from provisioning.tasks import execute_run
+
+    try:
+        execute_run.delay(run_id)
+    except Exception:  # noqa: BLE001 - the run is committed; the stall sweeper queues it when the broker is back
+        logger.exception("could not queue a provisioning run", extra={"run": run_id})
+
+
+def _steps(kind: str, backend_name: str) -> list[StepSpec]:
+    try:
+        return get_backend(backend_name).steps(kind)
+    except NotImplementedError as error:
+        raise ProvisioningConflict(str(error)) from error
+
+
+def _create_run(tenant: Tenant, kind: str, requested_by: User | None) -> ProvisioningRun:
+    """A run with its steps, queued after commit; in the caller's transaction."""
+    backend_name = settings.PROVISIONING_BACKEND
+    specs = _steps(kind, backend_name)
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(tenant=tenant, kind=kind, backend=backend_name, requested_by=requested_by)
+    except IntegrityError as error:
+        raise ProvisioningConflict(f"'{tenant.slug}' already has an unfinished provisioning run.") from error
+    Step.objects.bulk_create(
+        Step(run=run, position=position, name=spec.name, label=spec.label)
+        for position, spec in enumerate(specs, start=1)
+    )
+    transaction.on_commit(partial(queue_run, run.pk))
+    return run
+
+
+def _locked_tenant(tenant: Tenant) -> Tenant:
+    return Tenant.objects.select_for_update().get(pk=tenant.pk)
+
+
+def approve_dedicated_request(tenant: Tenant, staff_user: User | None) -> ProvisioningRun:
+    """Start building a pending dedicated tenant's stack."""
+    with transaction.atomic():
+        tenant = _locked_tenant(tenant)
+        if not tenant.is_dedicated or tenant.status != Tenant.Status.PENDING_PROVISIONING:
+            raise ProvisioningConflict(
+                f"Only a dedicated request pending provisioning can be approved; '{tenant.slug}' is "
+                f"{tenant.tenancy} and {tenant.status}."
+            )
+        run = _create_run(tenant, Run.Kind.PROVISION, staff_user)
+        Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.PROVISIONING)
+        transaction.on_commit(partial(forget_tenant_routes, tenant))
+    logger.info("dedicated request approved", extra={"tenant": tenant.slug, "run": run.pk})
+    return run
+
+
+def reject_dedicated_request(tenant: Tenant, reason: str, staff_user: User | None = None) -> Tenant:
+    """Refuse a pending dedicated request; the reason is recorded and mailed to the merchant. Anything a
+    cancelled run had already built is taken down by a deprovisioning run."""
+    reason = reason.strip()
+    if not reason:
+        raise ProvisioningConflict("Give the merchant a reason for the rejection.")
+    with transaction.atomic():
+        tenant = _locked_tenant(tenant)
+        if not tenant.is_dedicated or tenant.status != Tenant.Status.PENDING_PROVISIONING:
+            raise ProvisioningConflict(
+                f"Only a dedicated request pending provisioning can be rejected; '{tenant.slug}' is {tenant.status}."
+            )
+        # The owner's password hash was kept only for a stack that will now never exist.
+        Tenant.objects.filter(pk=tenant.pk).update(
+            status=Tenant.Status.REJECTED, rejection_reason=reason[:500], pending_owner_password=""
+        )
+        tenant.refresh_from_db()
+        if tenant.database_name:
+            _create_run(tenant, Run.Kind.DEPROVISION, staff_user)
+        transaction.on_commit(partial(notifications.send_rejection, tenant))
+        transaction.on_commit(partial(forget_tenant_routes, tenant))
+    logger.info("dedicated request rejected", extra={"tenant": tenant.slug})
+    return tenant
+
+
+def request_deprovisioning(tenant: Tenant, staff_user: User | None) -> ProvisioningRun:
+    """Take a dedicated stack down: final export, destroy, record."""
+    with transaction.atomic():
+        tenant = _locked_tenant(tenant)
+        if not tenant.is_dedicated or tenant.status not in (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED):
+            raise ProvisioningConflict(
+                f"Only a live or suspended dedicated stack can be deprovisioned; '{tenant.slug}' is {tenant.status}."
+            )
+        run = _create_run(tenant, Run.Kind.DEPROVISION, staff_user)
+        Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.DEPROVISIONING)
+        transaction.on_commit(partial(forget_tenant_routes, tenant))
+    logger.info("deprovisioning requested", extra={"tenant": tenant.slug, "run": run.pk})
+    return run
+
+
+def retry_run(run: ProvisioningRun) -> ProvisioningRun:
+    """Run a failed run again from its failed step; the steps before it are not repeated."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.state != Run.State.FAILED:
+            raise ProvisioningConflict(f"Only a failed run can be retried; run {run.pk} is {run.state}.")
+        run.steps.filter(state__in=[Step.State.FAILED, Step.State.RUNNING]).update(state=Step.State.PENDING)
+        run.state = Run.State.PENDING
+        run.error = ""
+        run.finished_at = None
+        run.save(update_fields=["state", "error", "finished_at", "updated_at"])
+        transaction.on_commit(partial(queue_run, run.pk))
+    logger.info("provisioning run retried", extra={"run": run.pk})
+    return run
+
+
+def cancel_run(run: ProvisioningRun) -> ProvisioningRun:
+    """Stop a run before its next step. Refused once an irreversible step (routing switched, database
+    dropped) has started: such a run must be finished. A cancelled provisioning leaves the request
+    pending again (a new approval reuses what was built, a rejection takes it down)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.state not in Run.UNFINISHED_STATES:
+            raise ProvisioningConflict(f"Run {run.pk} is already {run.state}.")
+        irreversible = {spec.name for spec in _steps(run.kind, run.backend) if spec.irreversible}
+        started = run.steps.filter(name__in=irreversible, state__in=[Step.State.RUNNING, *Step.DONE_STATES])
+        if started.exists():
+            raise ProvisioningConflict(
+                f"Run {run.pk} is past its point of no return ({started.first()}); retry it to finish instead."
+            )
+        run.state = Run.State.CANCELLED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["state", "finished_at", "updated_at"])
+        back = {
+            Run.Kind.PROVISION: (Tenant.Status.PROVISIONING, Tenant.Status.PENDING_PROVISIONING),
+            Run.Kind.DEPROVISION: (Tenant.Status.DEPROVISIONING, Tenant.Status.ACTIVE),
+        }[Run.Kind(run.kind)]
+        Tenant.objects.filter(pk=run.tenant_id, status=back[0]).update(status=back[1])
+        transaction.on_commit(partial(forget_tenant_routes, run.tenant))
+    logger.info("provisioning run cancelled", extra={"run": run.pk})
+    return run
+
+
+def resume_stalled_runs() -> list[int]:
+    """Queue again every unfinished run that nobody is executing and that has not moved for a while:
+    a worker killed mid-run (with its task lost or not yet redelivered). Returns the runs queued."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PROVISIONING_STALL_SECONDS)
+    stalled = Run.objects.filter(state__in=[Run.State.PENDING, Run.State.RUNNING], updated_at__lt=cutoff)
+    queued = []
+    for run_id, tenant_id in stalled.values_list("pk", "tenant_id"):
+        if not is_tenant_locked(tenant_id):
+            queue_run(run_id)
+            queued.append(run_id)
+    if queued:
+        logger.warning("stalled provisioning runs queued again", extra={"runs": queued})
+    return queued

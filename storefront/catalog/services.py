@@ -1,0 +1,154 @@
+"""Changing the catalog: products, categories and the seller profile, each change in one transaction.
+
+Callers pass values already cleaned by `product_rules` (serializers, the CSV import); what only the
+database can know (a SKU or slug just taken, a category still in use) comes back as `CatalogError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import psycopg2.errors
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Model, ProtectedError
+from django.utils.text import slugify
+from django_tenants.utils import tenant_context
+
+from config.db_backend import connection
+from storefront.catalog import photos
+from storefront.catalog.models import Category, Product, SellerProfile
+
+_Model = TypeVar("_Model", bound=Model)
+
+PRODUCT_FIELDS = frozenset({"title", "description", "price", "currency", "sku", "stock", "status", "category", "tags"})
+
+
+class CatalogError(Exception):
+    """A change the catalog refuses; `errors` is keyed by field, like a serializer's."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _unique_violation_on(error: IntegrityError, column: str) -> bool:
+    cause = error.__cause__
+    if not isinstance(cause, psycopg2.errors.UniqueViolation):
+        return False
+    return column in (cause.diag.constraint_name or "") or column in (cause.diag.message_detail or "")
+
+
+def _save(instance: _Model, key: str, taken: str) -> _Model:
+    """Save in a savepoint; a unique `key` taken meanwhile (after the serializer's check, by another
+    request) becomes a field error rather than a 500."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        if _unique_violation_on(error, key):
+            raise CatalogError({key: [taken]}) from error
+        raise
+    return instance
+
+
+def _save_product(product: Product) -> Product:
+    return _save(product, "sku", "A product with this SKU already exists.")
+
+
+def create_product(**fields: Any) -> Product:
+    return _save_product(Product(**_product_fields(fields)))
+
+
+def update_product(product: Product, **changes: Any) -> Product:
+    for name, value in _product_fields(changes).items():
+        setattr(product, name, value)
+    return _save_product(product)
+
+
+def delete_product(product: Product) -> None:
+    product.delete()
+
+
+def _product_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - PRODUCT_FIELDS
+    if unknown:
+        raise TypeError(f"not product fields: {sorted(unknown)}")
+    if "tags" in fields:
+        fields = {**fields, "tags": list(fields["tags"])}
+    return fields
+
+
+def create_category(*, name: str, slug: str = "", parent: Category | None = None) -> Category:
+    category = Category(name=name, slug=slug or slugify(name)[:50].strip("-"), parent=parent)
+    if not category.slug:
+        raise CatalogError({"slug": ["Give a slug: the name has no letters or digits to make one from."]})
+    return _save_category(category)
+
+
+def update_category(category: Category, **changes: Any) -> Category:
+    if "parent" in changes and _would_loop(category, changes["parent"]):
+        raise CatalogError({"parent": ["A category cannot sit inside itself or its own subcategories."]})
+    for name, value in changes.items():
+        setattr(category, name, value)
+    return _save_category(category)
+
+
+def delete_category(category: Category) -> None:
+    """Products in it become uncategorised; a category with subcategories is kept."""
+    try:
+        category.delete()
+    except ProtectedError as error:
+        raise CatalogError({"detail": ["Move or delete its subcategories first."]}) from error
+
+
+def _would_loop(category: Category, parent: Category | None) -> bool:
+    # Categories are a shallow tree of a handful of levels: walking up one query a level is fine.
+    seen: set[int] = set()
+    while parent is not None and parent.pk not in seen:
+        if parent.pk == category.pk:
+            return True
+        seen.add(parent.pk)
+        parent = parent.parent
+    return False
+
+
+def _save_category(category: Category) -> Category:
+    return _save(category, "slug", "A category with this slug already exists.")
+
+
+def save_seller_profile(
+    *, story: str, town: str, postcode: str, photo: UploadedFile | None = None, remove_photo: bool = False
+) -> SellerProfile:
+    """Write the store's one profile (made on first save). A new photo replaces the old one."""
+    if photo is not None:
+        try:
+            photos.check_photo(photo)
+        except photos.PhotoInvalid as error:
+            raise CatalogError({"photo": [str(error)]}) from error
+    with transaction.atomic():
+        profile, _ = SellerProfile.objects.select_for_update().get_or_create(pk=1)
+        old_photo = profile.photo.name if profile.photo else ""
+        profile.story, profile.town, profile.postcode = story, town, postcode
+        if photo is not None:
+            profile.photo.save(photo.name or "photo", photo, save=False)
+        elif remove_photo:
+            profile.photo = ""  # type: ignore[assignment]
+        profile.save()
+        if old_photo and old_photo != profile.photo.name:
+            delete_files_on_commit(profile.photo.storage, [old_photo])
+    return profile
+
+
+def delete_files_on_commit(storage: Storage, names: list[str]) -> None:
+    """Delete files once the transaction that stopped using them commits (a rollback must not leave a
+    row without its file), from this store's media folder whatever schema the connection is in by then."""
+    tenant = connection.tenant
+
+    def delete() -> None:
+        with tenant_context(tenant):
+            for name in names:
+                storage.delete(name)
+
+    transaction.on_commit(delete)
