@@ -79,9 +79,9 @@ def test_the_owner_sees_usage_per_metric_and_the_projected_total(owner, store, d
 
     owner.get("/api/v1/billing/subscription")  # the host's route is cached from now on
 
-    # When the owner looks: token (3 queries), owner check (1), subscription and plan, charges, tiers,
-    # usage, pending items (5)
-    with django_assert_num_queries(9):
+    # When the owner looks: token and membership (2 queries; its last use was recorded by the warm-up
+    # request), owner check (1), subscription and plan, charges, tiers, usage, pending items (5)
+    with django_assert_num_queries(8):
         response = owner.get("/api/v1/billing/usage")
 
     # Then every metric shows its quantity against the allowance, and the total adds up

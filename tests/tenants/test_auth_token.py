@@ -105,3 +105,23 @@ def test_a_malformed_or_unknown_bearer_token_is_refused(make_store):
     client = store_api(store.tenant.slug)
     client.credentials(HTTP_AUTHORIZATION="Bearer")
     assert client.get("/api/v1/products").status_code == 401
+
+
+def test_token_use_is_recorded_without_a_write_on_every_request(make_store):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = make_store()
+    client = store_api(store.tenant.slug, store.token)
+    client.get("/api/v1/products")  # first use: recorded, and the route is cached
+    connection.set_tenant(store.tenant)
+    first_use = ApiToken.objects.get().last_used_at
+    connection.set_schema_to_public()
+    assert first_use is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/products").status_code == 200
+
+    assert not [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"].upper()]
+    connection.set_tenant(store.tenant)
+    assert ApiToken.objects.get().last_used_at == first_use
