@@ -9,7 +9,7 @@ TEST_ENV = DATABASE_URL=$(DB_URL) REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/13} SECRET_KEY=test-only DEBUG=0 STATICFILES_MANIFEST=0 \
 	PLATFORM_DOMAIN=localhost
 
-.PHONY: db-stop install dev test test-fast e2e lint bench-onboarding bench-migrate clean
+.PHONY: db-stop install dev test test-fast e2e lint bench-onboarding bench-migrate bench-catalog bench-metering bench-marketplace clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,8 +22,13 @@ install: $(VENV)/.installed
 dev: install
 	$(PY) -m config.dev
 
+# Two pytest-xdist workers (one per core), whole files to a worker; each has its own test database,
+# Redis databases and dedicated-database names (tests/worker_env.py). PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 test: install
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: install
 	$(TEST_ENV) $(PY) -m pytest -m "not e2e and not pgbouncer and not slow" $(PYTEST_ARGS)
@@ -41,6 +46,16 @@ bench-onboarding: install
 
 bench-migrate: install
 	$(TEST_ENV) $(PY) bench/migrate.py $(BENCH_ARGS)
+
+bench-marketplace: install
+	$(TEST_ENV) $(PY) bench/marketplace_search.py $(BENCH_ARGS)
+
+bench-metering: install
+	$(TEST_ENV) $(PY) bench/metering.py $(BENCH_ARGS)
+
+# Needs wrk (apt-get install wrk).
+bench-catalog: install
+	$(TEST_ENV) $(PY) bench/catalog.py $(BENCH_ARGS)
 
 db-stop:
 	$(PY) -m config.embedded_postgres stop

@@ -33,13 +33,17 @@ SHARED_APPS = [
     "tenants",
     "tenants.accounts",
     "billing",
+    "billing.stripe_gateway",
     "provisioning",
+    "storefront.marketplace",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    # OpClass in index definitions (trigram indexes), the search and trigram lookups.
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "django_filters",
@@ -52,6 +56,8 @@ TENANT_APPS = [
     "django.contrib.admin",
     "tenants.accounts",
     "storefront.catalog",
+    "storefront.images",
+    "storefront.publishing",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 if TENANCY_MODE == "dedicated":
@@ -114,12 +120,16 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_BEHIND_TRANSA
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+# A dedicated stack keeps its cache keys apart from the platform's when both use one Redis (make dev, tests).
+_CACHE_KEY_PREFIX = env(
+    "CACHE_KEY_PREFIX", default=f"dedicated:{DATABASES['default']['NAME']}:" if TENANCY_MODE == "dedicated" else ""
+)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=""),
+            "KEY_PREFIX": _CACHE_KEY_PREFIX,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         }
@@ -133,7 +143,7 @@ else:
         }
     }
 # Host -> tenant routes live in their own cache with plain keys (not namespaced by schema).
-CACHES["routing"] = {**CACHES["default"], "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="") + "routing"}
+CACHES["routing"] = {**CACHES["default"], "KEY_PREFIX": _CACHE_KEY_PREFIX + "routing"}
 CACHES["routing"].pop("KEY_FUNCTION")
 CACHES["routing"].pop("REVERSE_KEY_FUNCTION")
 # How long a resolved host -> tenant mapping is cached; every change to a tenant or domain evicts it.
@@ -181,8 +191,23 @@ MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 # source files straight from the finders.
 STATICFILES_MANIFEST = env.bool("STATICFILES_MANIFEST", default=not DEBUG)
 WHITENOISE_USE_FINDERS = not STATICFILES_MANIFEST
+# Media storage: "filesystem" (MEDIA_ROOT/<schema>/...) or "s3" (django-storages; keys <AWS_LOCATION>/<schema>/...
+# in AWS_STORAGE_BUCKET_NAME; AWS_S3_ENDPOINT_URL for an S3-compatible server). Product images, see README.
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="filesystem")
+_MEDIA_BACKENDS = {
+    "filesystem": "django_tenants.files.storage.TenantFileSystemStorage",
+    "s3": "storefront.images.storage.TenantS3Storage",
+}
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default="") or None
+AWS_LOCATION = env("AWS_LOCATION", default="")
+AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default="") or None
+AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=True)
+AWS_S3_FILE_OVERWRITE = True
+AWS_DEFAULT_ACL = None
 STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "default": {"BACKEND": _MEDIA_BACKENDS[MEDIA_STORAGE]},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATICFILES_MANIFEST
@@ -216,6 +241,20 @@ SPECTACULAR_SETTINGS = {
 # basis points of an invoice's subtotal (0 until tax is worked out per country).
 BILLING_PROVIDER = env("BILLING_PROVIDER", default="local")
 BILLING_TAX_RATE_BPS = env.int("BILLING_TAX_RATE_BPS", default=0)
+# Dunning: days a store stays open after its payment first failed before it is closed to buyers.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+
+# Stripe (BILLING_PROVIDER=stripe): the secret key, the API's address (tests point it at the fake server in
+# tests/fakes/stripe_server), the webhook signing secret, and how usage is batched into meter events:
+# usage recorded in one window of STRIPE_METER_WINDOW_SECONDS is summed into one meter event per store
+# and metric, once the window is STRIPE_METER_GRACE_SECONDS old (longer than any transaction recording usage).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_METER_WINDOW_SECONDS = env.int("STRIPE_METER_WINDOW_SECONDS", default=60)
+STRIPE_METER_GRACE_SECONDS = env.int("STRIPE_METER_GRACE_SECONDS", default=30)
+STRIPE_METER_BATCH_SIZE = env.int("STRIPE_METER_BATCH_SIZE", default=200)
+STRIPE_USAGE_REPORT_SECONDS = env.float("STRIPE_USAGE_REPORT_SECONDS", default=30.0)
 
 # Celery: with no broker configured, a filesystem broker that needs no server (make dev).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -231,15 +270,44 @@ if CELERY_BROKER_URL == "filesystem://":
     }
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# A dedicated stack's tasks go to a queue of its own: a worker of the shared platform must never run
+# them against the shared database (manage.py serve_dedicated --with-worker consumes it).
+CELERY_TASK_DEFAULT_QUEUE = env(
+    "CELERY_TASK_DEFAULT_QUEUE",
+    default=f"dedicated.{DATABASES['default']['NAME']}" if TENANCY_MODE == "dedicated" else "celery",
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=1000)
 CELERY_TIMEZONE = "UTC"
+# Product images: upload limits (bytes; pixels, which bounds decompression bombs), how long a presigned
+# direct upload stays valid, and the labeler ("local": colours, tags, shape; "rekognition": AWS DetectLabels).
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=15 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+IMAGE_UPLOAD_SECONDS = env.int("IMAGE_UPLOAD_SECONDS", default=600)
+IMAGE_LABELER = env("IMAGE_LABELER", default="local")
+REKOGNITION_REGION = env("REKOGNITION_REGION", default="") or AWS_S3_REGION_NAME or "eu-west-2"
+REKOGNITION_ENDPOINT_URL = env("REKOGNITION_ENDPOINT_URL", default="") or None
+REKOGNITION_MIN_CONFIDENCE = env.float("REKOGNITION_MIN_CONFIDENCE", default=80.0)
+REKOGNITION_MAX_LABELS = env.int("REKOGNITION_MAX_LABELS", default=15)
+# CSV files dropped in a store's media folder at imports/incoming/*.csv are imported; seconds between scans
+# (0: off).
+CATALOG_IMPORT_INBOX_SECONDS = env.float("CATALOG_IMPORT_INBOX_SECONDS", default=60.0)
+
 CELERY_BEAT_SCHEDULE = {
     "refill-schema-pool": {"task": "tenants.refill_schema_pool", "schedule": 60.0},
     "resume-stalled-provisioning-runs": {"task": "provisioning.resume_stalled_runs", "schedule": 60.0},
+    "sweep-pending-publications": {"task": "marketplace.sweep_pending_publications", "schedule": 60.0},
+    "close-billing-periods": {"task": "billing.close_due_periods", "schedule": 300.0},
+    "enforce-billing-grace-period": {"task": "billing.enforce_grace_period", "schedule": 3600.0},
+    "report-stripe-usage": {"task": "stripe_gateway.report_usage", "schedule": STRIPE_USAGE_REPORT_SECONDS},
 }
+if CATALOG_IMPORT_INBOX_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["scan-import-inboxes"] = {
+        "task": "catalog.scan_import_inboxes",
+        "schedule": CATALOG_IMPORT_INBOX_SECONDS,
+    }
 
 # Dedicated stacks: which backend builds them (`local`: a database on this PostgreSQL server; `terraform`),
 # the local backend's database name prefix, where final exports go, and when a run with no live
@@ -249,6 +317,36 @@ PROVISIONING_DATABASE_PREFIX = env("PROVISIONING_DATABASE_PREFIX", default="lb_d
 PROVISIONING_EXPORT_DIR = env.path("PROVISIONING_EXPORT_DIR", default=str(VAR_DIR / "exports"))
 PROVISIONING_STEP_TIMEOUT = env.int("PROVISIONING_STEP_TIMEOUT", default=900)
 PROVISIONING_STALL_SECONDS = env.int("PROVISIONING_STALL_SECONDS", default=120)
+# The `terraform` backend (provisioning/backends/terraform): the CLI, the root module copied into each
+# tenant's working directory <WORKDIR>/<slug>, remote state (S3 key <prefix>/<slug>/terraform.tfstate,
+# DynamoDB lock table), non-secret variables for every tenant (JSON object), the command prefix that runs
+# manage.py on a tenant's stack, and extra environment names (or NAME_ prefixes) terraform may see.
+PROVISIONING_TERRAFORM_BIN = env("PROVISIONING_TERRAFORM_BIN", default="terraform")
+PROVISIONING_TERRAFORM_ROOT = env.path(
+    "PROVISIONING_TERRAFORM_ROOT", default=str(BASE_DIR / "terraform" / "envs" / "dedicated-tenant-example")
+)
+PROVISIONING_TERRAFORM_WORKDIR = env.path("PROVISIONING_TERRAFORM_WORKDIR", default=str(VAR_DIR / "terraform"))
+PROVISIONING_TF_STATE_BUCKET = env("PROVISIONING_TF_STATE_BUCKET", default="")
+PROVISIONING_TF_STATE_KEY_PREFIX = env("PROVISIONING_TF_STATE_KEY_PREFIX", default="tenants")
+PROVISIONING_TF_LOCK_TABLE = env("PROVISIONING_TF_LOCK_TABLE", default="")
+PROVISIONING_AWS_REGION = env("PROVISIONING_AWS_REGION", default="eu-west-1")
+PROVISIONING_TF_LOCK_TIMEOUT = env("PROVISIONING_TF_LOCK_TIMEOUT", default="10m")
+PROVISIONING_TERRAFORM_VARS = env.json("PROVISIONING_TERRAFORM_VARS", default={})
+PROVISIONING_TERRAFORM_MANAGE_COMMAND = env("PROVISIONING_TERRAFORM_MANAGE_COMMAND", default="")
+PROVISIONING_TERRAFORM_PASS_ENV = env.list("PROVISIONING_TERRAFORM_PASS_ENV", default=[])
+# Seconds the shared web process waits on a dedicated store's own stack when it forwards a request there.
+DEDICATED_PROXY_TIMEOUT = env.float("DEDICATED_PROXY_TIMEOUT", default=60.0)
+
+# Marketplace search: where a store's drained listings go (`index`: the shared index in `public`; `api`: the
+# platform's batch API at MARKETPLACE_API_URL with MARKETPLACE_PUBLISHING_TOKEN, for a dedicated stack), the
+# radius of browsing near a place with no search words, and how many close spellings widen each query word.
+MARKETPLACE_PUBLISHER = env("MARKETPLACE_PUBLISHER", default="api" if TENANCY_MODE == "dedicated" else "index")
+MARKETPLACE_API_URL = env("MARKETPLACE_API_URL", default="")
+MARKETPLACE_PUBLISHING_TOKEN = env("MARKETPLACE_PUBLISHING_TOKEN", default="")
+MARKETPLACE_BROWSE_RADIUS_KM = env.float("MARKETPLACE_BROWSE_RADIUS_KM", default=40.0)
+MARKETPLACE_SPELLINGS_PER_WORD = env.int("MARKETPLACE_SPELLINGS_PER_WORD", default=3)
+# Outbox rows a drain publishes per transaction.
+MARKETPLACE_DRAIN_BATCH_SIZE = env.int("MARKETPLACE_DRAIN_BATCH_SIZE", default=500)
 
 # Mail to merchants (provisioning outcomes). Default: printed by the console backend.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -264,7 +362,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 

@@ -3,11 +3,13 @@ database, so a test gets a live store in milliseconds by signing up, never by mi
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.db import connection
 from django_tenants.utils import quote_schema_name
@@ -61,6 +63,8 @@ def reset_tenancy() -> None:
         for name in names:
             cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(name)} CASCADE")
     schema_pool.refill_schema_pool(TEST_POOL_SIZE)
+    # The flush emptied the gazetteer its migration seeded: put it back for the tests that follow.
+    importlib.import_module("storefront.marketplace.migrations.0002_seed_places").seed_places(django_apps, None)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django_tenants.postgresql_backend.base import DatabaseWrapper as StockTenantsWrapper
 from django_tenants.utils import quote_schema_name
@@ -362,7 +362,16 @@ def bouncer_wrapper(
         "CONN_MAX_AGE": 0,
         "DISABLE_SERVER_SIDE_CURSORS": True,
     }
-    return wrapper_class(settings_dict, alias=alias)
+    wrapper = wrapper_class(settings_dict, alias=alias)
+    # Registered under its alias: django.contrib.postgres looks the connection up by alias when it connects.
+    connections[alias] = wrapper
+    return wrapper
+
+
+def forget(*wrappers: BaseDatabaseWrapper) -> None:
+    for wrapper in wrappers:
+        wrapper.close()
+        del connections[wrapper.alias]
 
 
 def interleaved_reads(wrapper_class: type[BaseDatabaseWrapper], bouncer: Bouncer, a: Store, b: Store) -> list[str]:
@@ -377,8 +386,7 @@ def interleaved_reads(wrapper_class: type[BaseDatabaseWrapper], bouncer: Bouncer
             cursor_a.execute("SELECT description FROM catalog_product")
             return [description for (description,) in cursor_a.fetchall()]
     finally:
-        client_a.close()
-        client_b.close()
+        forget(client_a, client_b)
 
 
 def test_stock_backend_leaks_through_the_pooler_and_ours_does_not(pgbouncer: Bouncer, committed_tenancy: None) -> None:
@@ -415,7 +423,7 @@ def test_path_survives_rolling_back_to_a_savepoint(pgbouncer: Bouncer, committed
             assert [row[0] for row in cursor.fetchall()] == [store.marker]
         client.rollback()
     finally:
-        client.close()
+        forget(client)
 
 
 # --- The hammer -----------------------------------------------------------------------------------------
