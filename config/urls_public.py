@@ -1,9 +1,10 @@
 """URLs of the root domain: marketplace, signup, control plane API, staff console and admin."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing_api
+from billing.stripe_gateway import api as stripe_api
 from provisioning import api as provisioning_api
 from provisioning import console as provisioning_console
 from tenants import api as tenants_api
@@ -21,6 +22,7 @@ urlpatterns = [
     path("console/tenants/<slug:slug>/approve", provisioning_console.approve, name="console-approve"),
     path("console/tenants/<slug:slug>/reject", provisioning_console.reject, name="console-reject"),
     path("console/tenants/<slug:slug>/deprovision", provisioning_console.deprovision, name="console-deprovision"),
+    path("console/tenants/<slug:slug>/upgrade", provisioning_console.upgrade, name="console-upgrade"),
     path("console/provisioning/runs/<int:run_id>/", provisioning_console.run_page, name="console-provisioning-run"),
     path(
         "console/provisioning/runs/<int:run_id>/progress",
@@ -37,6 +39,11 @@ urlpatterns = [
         provisioning_console.cancel,
         name="console-provisioning-run-cancel",
     ),
+    path(
+        "console/provisioning/runs/<int:run_id>/confirm-upgrade",
+        provisioning_console.confirm_upgrade,
+        name="console-provisioning-run-confirm-upgrade",
+    ),
     path("admin/", platform_admin.urls),
     path("api/v1/signup", tenants_api.SignupView.as_view(), name="api-signup"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
@@ -46,10 +53,14 @@ urlpatterns = [
     path("api/v1/staff/tenants/<slug:slug>/approve", provisioning_api.ApproveView.as_view()),
     path("api/v1/staff/tenants/<slug:slug>/reject", provisioning_api.RejectView.as_view()),
     path("api/v1/staff/tenants/<slug:slug>/deprovision", provisioning_api.DeprovisionView.as_view()),
+    path("api/v1/staff/tenants/<slug:slug>/upgrade-to-dedicated", provisioning_api.UpgradeView.as_view()),
+    path("api/v1/staff/tenants/<slug:slug>/confirm-upgrade", provisioning_api.ConfirmUpgradeView.as_view()),
     path("api/v1/staff/provisioning-runs/<int:run_id>", provisioning_api.RunDetailView.as_view()),
     path("api/v1/staff/provisioning-runs/<int:run_id>/retry", provisioning_api.RunRetryView.as_view()),
     path("api/v1/staff/provisioning-runs/<int:run_id>/cancel", provisioning_api.RunCancelView.as_view()),
     path("api/v1/plans", billing_api.PlanListView.as_view(), name="api-plans"),
+    path("api/v1/billing/stripe/webhook", stripe_api.WebhookView.as_view(), name="api-stripe-webhook"),
+    path("api/v1/marketplace/", include("storefront.marketplace.urls")),
     # The root host documents its own API (signup, staff, provisioning), not the store hosts'.
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

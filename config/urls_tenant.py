@@ -5,20 +5,25 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from storefront.catalog import views as catalog_views
+from storefront.images import views as images_views
 from tenants import views as tenants_views
 from tenants.accounts import api as accounts_api
 
 router = SimpleRouter(trailing_slash=False)
 
 urlpatterns = [
-    path("", catalog_views.store_home, name="store-home"),
+    path("", include("storefront.catalog.storefront_urls")),
     path("accounts/handoff/", tenants_views.login_handoff, name="login-handoff"),
+    # Before the admin's own routes, which would answer 404 for it.
+    path("admin/billing/", include("billing.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/billing/", include("billing.urls")),
+    path("api/v1/billing/", include("billing.stripe_gateway.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("storefront.catalog.urls")),
+    path("api/v1/", include("storefront.images.urls")),
+    path("media/<str:schema>/<path:name>", images_views.serve_media, name="store-media"),
     path("api/v1/", include(router.urls)),
 ]

@@ -14,12 +14,17 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
+from billing import limits
 from storefront.catalog import imports, photos, selectors
 from storefront.catalog import product_rules as rules
 from storefront.catalog.downloads import error_report_response, export_response
 from storefront.catalog.models import Category, ImportJob, Product, SellerProfile
 from storefront.catalog.templatetags.money import money
+from storefront.images.admin import ProductImageInline
+from storefront.images.services import forget_product_images
+from storefront.publishing import services as publishing
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -51,6 +56,11 @@ class ProductAdminForm(forms.ModelForm):
                 cleaned[name] = rule(cleaned[name])
             except rules.FieldInvalid as error:
                 self.add_error(name, str(error))
+        if self.instance.pk is None:
+            try:
+                limits.check_store_limit("products")
+            except limits.PlanLimitReached as error:
+                self.add_error(None, format_html('{} <a href="{}">Upgrade</a>', error.message, error.upgrade_url))
         return cleaned
 
 
@@ -64,10 +74,30 @@ class ProductAdmin(admin.ModelAdmin):
     list_select_related = ["category"]
     autocomplete_fields = ["category"]
     list_per_page = 50
+    inlines = [ProductImageInline]
 
     @admin.display(description="price", ordering="price")
     def shown_price(self, product: Product) -> str:
         return money(product.price, product.currency)
+
+    # The admin writes rows itself, so each change is also put in the marketplace outbox here (in the
+    # same transaction as the change): the listing follows an edit, an archive or a delete.
+    def save_model(self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        publishing.record_product_changes([obj.pk])
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        product_id = obj.pk
+        forget_product_images(obj)  # the rows cascade; their files go after commit
+        super().delete_model(request, obj)
+        publishing.record_product_changes([product_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        product_ids = [product.pk for product in queryset]
+        for product in queryset:
+            forget_product_images(product)
+        super().delete_queryset(request, queryset)
+        publishing.record_product_changes(product_ids)
 
     def get_urls(self) -> list[URLPattern]:
         export = path("export.csv", self.admin_site.admin_view(self.export_view), name="catalog_product_export")
@@ -108,6 +138,11 @@ class SellerProfileAdminForm(forms.ModelForm):
 class SellerProfileAdmin(admin.ModelAdmin):
     form = SellerProfileAdminForm
     list_display = ["__str__", "town", "postcode", "updated_at"]
+
+    def save_model(self, request: HttpRequest, obj: SellerProfile, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change or {"town", "postcode"} & set(form.changed_data):
+            publishing.record_seller_moved()  # every listing carries the seller's place
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # One profile per store (the table allows only one row).

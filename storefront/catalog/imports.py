@@ -23,11 +23,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing import limits
 from config.db_backend import connection
 
 # `tasks` imports this module too; each uses the other's names only at call time.
 from storefront.catalog import product_csv, selectors, services, tasks
 from storefront.catalog.models import Category, ImportJob, ImportRowError, Product
+from storefront.publishing import services as publishing
 from tenants.accounts.models import User
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ class ImportRefused(Exception):
     """The upload can't be imported at all (nothing was created); the message says why."""
 
 
-def start_import(upload: UploadedFile, *, user: User | None = None) -> ImportJob:
+def start_import(upload: UploadedFile | File, *, user: User | None = None, source_key: str = "") -> ImportJob:
     """Check the upload's header, store the file and queue its import once the job row is committed."""
     if not upload.size:
         raise ImportRefused("The file is empty.")
@@ -60,6 +62,7 @@ def start_import(upload: UploadedFile, *, user: User | None = None) -> ImportJob
         source_name=(upload.name or "products.csv")[:255],
         header=[cell for cell, name in zip(header_cells, header.columns, strict=True) if name is not None],
         created_by=user,
+        source_key=source_key,
     )
     job.file.save(job.source_name, upload, save=False)
     try:
@@ -76,7 +79,7 @@ def start_import(upload: UploadedFile, *, user: User | None = None) -> ImportJob
     return job
 
 
-def _peek_header(upload: UploadedFile) -> list[str]:
+def _peek_header(upload: UploadedFile | File) -> list[str]:
     upload.seek(0)
     head = upload.read(_HEADER_PEEK_BYTES)
     try:
@@ -190,6 +193,7 @@ def _import_batch(
     job: ImportJob, header: product_csv.Header, batch: list[tuple[int, Sequence[str]]], done: int
 ) -> None:
     parsed: dict[str, product_csv.ProductRow] = {}
+    sources: dict[str, tuple[int, Sequence[str]]] = {}
     refused: list[ImportRowError] = []
     repeats = 0
     for row_number, cells in batch:
@@ -200,11 +204,15 @@ def _import_batch(
             continue
         repeats += row.sku in parsed
         parsed[row.sku] = row
+        sources[row.sku] = (row_number, cells)
 
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().only("processed_rows", "status").get(pk=job.pk)
         if locked.processed_rows != done or locked.is_finished:
             raise _Superseded
+        for sku, message in _beyond_plan_limit(parsed):
+            del parsed[sku]
+            refused.append(_refusal(job, header, *sources[sku], message))
         created = _upsert(parsed, header) if parsed else 0
         ImportRowError.objects.bulk_create(refused)
         ImportJob.objects.filter(pk=job.pk).update(
@@ -214,6 +222,22 @@ def _import_batch(
             updated_count=F("updated_count") + len(parsed) - created + repeats,
             failed_count=F("failed_count") + len(refused),
         )
+
+
+def _beyond_plan_limit(parsed: dict[str, product_csv.ProductRow]) -> list[tuple[str, str]]:
+    """New products past the plan's product limit, with the message their rows get (updates of
+    existing products are never refused)."""
+    allowance = limits.store_remaining("products")
+    if allowance is None:
+        return []
+    existing = set(Product.objects.filter(sku__in=list(parsed)).values_list("sku", flat=True))
+    beyond = [sku for sku in parsed if sku not in existing][allowance:]
+    if not beyond:
+        return []
+    tenant = limits.current_store()
+    assert tenant is not None  # an allowance comes from a store's plan
+    message = limits.limit_reached(tenant, "products").message
+    return [(sku, message) for sku in beyond]
 
 
 def _upsert(parsed: dict[str, product_csv.ProductRow], header: product_csv.Header) -> int:
@@ -237,6 +261,8 @@ def _upsert(parsed: dict[str, product_csv.ProductRow], header: product_csv.Heade
     # A column the file doesn't have is left as it is on existing products.
     update_fields = [_UPDATABLE[name] for name in header.present if name in _UPDATABLE] + ["updated_at"]
     Product.objects.bulk_create(products, update_conflicts=True, unique_fields=["sku"], update_fields=update_fields)
+    # In the batch's transaction: the marketplace hears of exactly the rows that committed.
+    publishing.record_product_changes(product.pk for product in products)
     return len(parsed) - len(existing)
 
 

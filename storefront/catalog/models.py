@@ -14,6 +14,7 @@ from django.db import models
 
 from storefront.catalog import product_rules as rules
 from storefront.catalog.currencies import DEFAULT_CURRENCY
+from storefront.catalog.product_search import ProductDocument
 
 
 class Category(models.Model):
@@ -71,6 +72,14 @@ class Product(models.Model):
             models.Index(fields=["status", "-created_at"], name="product_status_created"),
             models.Index(fields=["price"], name="product_price"),
             GinIndex(fields=["tags"], name="product_tags_gin"),
+            # Buyers search only active products: in-store search (catalog.selectors) and its typo fallback.
+            GinIndex(ProductDocument(), name="product_document_gin", condition=models.Q(status="active")),
+            GinIndex(
+                fields=["title"],
+                opclasses=["gin_trgm_ops"],
+                name="product_title_trgm",
+                condition=models.Q(status="active"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -126,6 +135,8 @@ class ImportJob(models.Model):
     failed_count = models.PositiveIntegerField(default=0)
     error_report = models.FileField(upload_to=_import_upload_path, max_length=300, blank=True, default="")
     message = models.CharField(max_length=500, blank=True, default="", help_text="Why the whole import failed.")
+    # Where a file dropped in the store's import inbox came from (name, time and size): imported once.
+    source_key = models.CharField(max_length=400, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -149,6 +160,9 @@ class ImportJob(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(processed_rows__lte=models.F("total_rows")), name="import_job_within_total"
+            ),
+            models.UniqueConstraint(
+                fields=["source_key"], condition=~models.Q(source_key=""), name="import_job_source_once"
             ),
         ]
 

@@ -16,9 +16,11 @@ from django.db.models import Model, ProtectedError
 from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
+from billing import limits
 from config.db_backend import connection
 from storefront.catalog import photos
 from storefront.catalog.models import Category, Product, SellerProfile
+from storefront.publishing import services as publishing
 
 _Model = TypeVar("_Model", bound=Model)
 
@@ -54,10 +56,16 @@ def _save(instance: _Model, key: str, taken: str) -> _Model:
 
 
 def _save_product(product: Product) -> Product:
-    return _save(product, "sku", "A product with this SKU already exists.")
+    # The marketplace outbox row commits with the change, or not at all.
+    with transaction.atomic():
+        _save(product, "sku", "A product with this SKU already exists.")
+        publishing.record_product_changes([product.pk])
+    return product
 
 
 def create_product(**fields: Any) -> Product:
+    """Raises billing.limits.PlanLimitReached when the store's plan allows no more products."""
+    limits.check_store_limit("products")
     return _save_product(Product(**_product_fields(fields)))
 
 
@@ -68,7 +76,12 @@ def update_product(product: Product, **changes: Any) -> Product:
 
 
 def delete_product(product: Product) -> None:
-    product.delete()
+    from storefront.images.services import forget_product_images  # images build on the catalog
+
+    with transaction.atomic():
+        forget_product_images(product)  # its image rows cascade; their files go after commit
+        publishing.record_product_changes([product.pk])
+        product.delete()
 
 
 def _product_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -130,12 +143,15 @@ def save_seller_profile(
     with transaction.atomic():
         profile, _ = SellerProfile.objects.select_for_update().get_or_create(pk=1)
         old_photo = profile.photo.name if profile.photo else ""
+        moved = (profile.town, profile.postcode) != (town, postcode)
         profile.story, profile.town, profile.postcode = story, town, postcode
         if photo is not None:
             profile.photo.save(photo.name or "photo", photo, save=False)
         elif remove_photo:
             profile.photo = ""  # type: ignore[assignment]
         profile.save()
+        if moved:
+            publishing.record_seller_moved()  # every listing carries the seller's place
         if old_photo and old_photo != profile.photo.name:
             delete_files_on_commit(profile.photo.storage, [old_photo])
     return profile

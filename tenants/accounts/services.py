@@ -7,10 +7,12 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import authenticate
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from billing.limits import check_store_limit
 from config.db_backend import connection
 from tenants.accounts.models import ApiToken, Membership, User
 
@@ -30,8 +32,14 @@ def issue_api_token(user: User) -> str:
 
 
 def user_for_token(raw_token: str) -> User | None:
-    token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw_token)).first()
-    if token is None or not token.user.is_active or not is_member_here(token.user):
+    """The active member of this host holding `raw_token`, found with their membership in one query."""
+    tokens = ApiToken.objects.select_related("user").filter(digest=token_digest(raw_token))
+    if not _on_root_host():
+        tokens = tokens.annotate(holder_is_member=Exists(Membership.objects.filter(user=OuterRef("user_id"))))
+    token = tokens.first()
+    if token is None or not token.user.is_active:
+        return None
+    if not (token.user.is_staff if _on_root_host() else token.holder_is_member):  # type: ignore[attr-defined]
         return None
     now = timezone.now()
     # A write on every API request would cost more than the request's own work: record use at
@@ -41,9 +49,14 @@ def user_for_token(raw_token: str) -> User | None:
     return token.user
 
 
+def _on_root_host() -> bool:
+    # Without django-tenants' backend (a plain single-tenant deployment) every request is the store's.
+    return getattr(connection, "schema_name", None) == get_public_schema_name()
+
+
 def is_member_here(user: User) -> bool:
     """Store staff on a store host; platform staff on the root host."""
-    if connection.schema_name == get_public_schema_name():
+    if _on_root_host():
         return bool(user.is_staff)
     return Membership.objects.filter(user=user).exists()
 
@@ -64,6 +77,8 @@ def add_staff_member(
     `password_hash` (from make_password) may stand in for `password` when it was hashed ahead.
     """
     is_owner = role == Membership.Role.OWNER
+    if not is_owner:
+        check_store_limit("staff_seats")  # raises PlanLimitReached past the plan's seats
     if password_hash:
         user = User(email=User.objects.normalize_email(email), password=password_hash, is_staff=True)
         user.is_superuser = is_owner

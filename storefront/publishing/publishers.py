@@ -1,0 +1,93 @@
+"""Where a store's drained listings go, picked by MARKETPLACE_PUBLISHER:
+
+- `index` (shared tenancy, the default): straight into the `public` listing index, in the drain's own
+  transaction, so the outbox rows and the listings commit together.
+- `api` (dedicated tenancy's default): POSTed to the platform's batch API on the root host with the
+  store's publishing token; the outbox rows are deleted only after the platform answered 2xx, and a
+  resent batch changes nothing there (same version).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from typing import Protocol
+
+from django.conf import settings
+
+from storefront.marketplace import services as marketplace
+from storefront.marketplace.services import ListingRecord, Seller
+
+BATCH_PATH = "/api/v1/marketplace/listings/batch"
+
+
+class PublishFailed(Exception):
+    """The batch was not accepted; the outbox rows stay for the next drain."""
+
+
+class ListingPublisher(Protocol):
+    def publish(self, tenant_id: int, version: int, records: Sequence[ListingRecord], seller: Seller) -> None: ...
+
+
+class IndexPublisher:
+    def publish(self, tenant_id: int, version: int, records: Sequence[ListingRecord], seller: Seller) -> None:
+        marketplace.publish_listings(tenant_id, version, records, seller)
+
+
+def batch_payload(version: int, records: Sequence[ListingRecord], seller: Seller) -> dict[str, object]:
+    """The batch API's request body (see storefront.marketplace.serializers.ListingBatchSerializer)."""
+    listings = []
+    withdrawn = []
+    for record in records:
+        if record.is_listed or record.title:
+            row = record.as_row()
+            row.pop("product_path")
+            listings.append(row)
+        else:
+            withdrawn.append(record.product_id)
+    return {
+        "version": version,
+        "seller": {"town": seller.town, "postcode": seller.postcode},
+        "listings": listings,
+        "withdrawn": withdrawn,
+    }
+
+
+class ApiPublisher:
+    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
+        self.url = base_url.rstrip("/") + BATCH_PATH
+        self.token = token
+        self.timeout = timeout
+
+    def publish(self, tenant_id: int, version: int, records: Sequence[ListingRecord], seller: Seller) -> None:
+        body = json.dumps(batch_payload(version, records, seller)).encode()
+        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting, http(s) only
+            self.url,
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                status = response.status
+        except urllib.error.HTTPError as error:
+            raise PublishFailed(
+                f"the marketplace refused the batch: HTTP {error.code} {error.read()[:500]!r}"
+            ) from error
+        except OSError as error:
+            raise PublishFailed(f"the marketplace is unreachable: {error}") from error
+        if not 200 <= status < 300:
+            raise PublishFailed(f"the marketplace answered HTTP {status}")
+
+
+def configured_publisher() -> ListingPublisher:
+    kind = settings.MARKETPLACE_PUBLISHER
+    if kind == "index":
+        return IndexPublisher()
+    if kind == "api":
+        if not (settings.MARKETPLACE_API_URL and settings.MARKETPLACE_PUBLISHING_TOKEN):
+            raise PublishFailed("MARKETPLACE_API_URL and MARKETPLACE_PUBLISHING_TOKEN must be set to publish by API")
+        return ApiPublisher(settings.MARKETPLACE_API_URL, settings.MARKETPLACE_PUBLISHING_TOKEN)
+    raise ValueError(f"unknown MARKETPLACE_PUBLISHER {kind!r}: use 'index' or 'api'")
