@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from billing import rating
+from billing.dunning import mark_invoice_paid
 from billing.models import Invoice, InvoiceItem, Plan, Subscription, UsageCharge, UsageEvent, UsageTier
 from tenants.admin_site import platform_admin
 
@@ -104,10 +105,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Subscription, site=platform_admin)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["tenant", "plan", "status", "interval", "current_period_end", "cancel_at_period_end", "provider"]
-    list_filter = ["status", "plan", "provider"]
+    list_display = [
+        "tenant",
+        "plan",
+        "status",
+        "interval",
+        "current_period_end",
+        "cancel_at_period_end",
+        "billing_hold",
+        "simulate_payment_failure",
+        "provider",
+    ]
+    list_filter = ["status", "plan", "provider", "billing_hold", "simulate_payment_failure"]
     list_select_related = ["tenant", "plan"]
     search_fields = ["tenant__slug", "provider_customer_id", "provider_subscription_id"]
+    actions = ["simulate_failed_payments", "stop_simulating_failed_payments"]
+
+    @admin.action(description="Local provider: make collection fail (to walk through dunning)")
+    def simulate_failed_payments(self, request: Any, queryset: Any) -> None:
+        queryset.update(simulate_payment_failure=True)
+
+    @admin.action(description="Local provider: let collection succeed again")
+    def stop_simulating_failed_payments(self, request: Any, queryset: Any) -> None:
+        queryset.update(simulate_payment_failure=False)
 
 
 @admin.register(UsageEvent, site=platform_admin)
@@ -136,3 +156,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
     list_select_related = ["tenant"]
     search_fields = ["number", "tenant__slug"]
     inlines = [InvoiceItemInline]
+    actions = ["mark_paid"]
+
+    @admin.action(description="Mark paid (received outside the provider); reopens a store closed for it")
+    def mark_paid(self, request: Any, queryset: Any) -> None:
+        for invoice in queryset.filter(status=Invoice.Status.OPEN).order_by("pk"):
+            mark_invoice_paid(invoice)

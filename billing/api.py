@@ -5,32 +5,67 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404, HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import selectors, services
+from billing import invoicing, selectors, services
 from billing.errors import BillingError
+from billing.limits import PlanLimitReached
 from billing.permissions import IsStoreOwner
 from billing.serializers import (
     ChangePlanRequestSerializer,
     InvoiceSerializer,
     PlanChangeSerializer,
     PlanSerializer,
+    RetryPaymentSerializer,
     SubscriptionSerializer,
     UsageSerializer,
     plan_change_summary,
+    retry_summary,
     usage_summary,
 )
 
 NO_SUBSCRIPTION = "This store has no subscription."
 # How each refusal reads over HTTP; anything else is the customer's request to fix (400).
-ERROR_STATUS = {"no_subscription": status.HTTP_404_NOT_FOUND, "subscription_canceled": status.HTTP_409_CONFLICT}
+ERROR_STATUS = {
+    "no_subscription": status.HTTP_404_NOT_FOUND,
+    "subscription_canceled": status.HTTP_409_CONFLICT,
+    "nothing_due": status.HTTP_409_CONFLICT,
+    "not_local": status.HTTP_409_CONFLICT,
+}
 REFUSED = OpenApiResponse(description='Refused: {"code": "...", "detail": "..."}')
+
+
+class PlanLimitExceeded(APIException):
+    """402 for any API that would take a store past its plan's limits:
+    {"code": "plan_limit_reached", "detail": ..., "resource": ..., "limit": ..., "upgrade_url": ...}."""
+
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    default_code = "plan_limit_reached"
+
+    def __init__(self, error: PlanLimitReached) -> None:
+        super().__init__(detail=error.message, code=error.code)
+        # DRF answers a dict detail as it is (its own conversion would turn the limit into a string).
+        self.detail = {  # type: ignore[assignment]
+            "code": error.code,
+            "detail": error.message,
+            "resource": error.resource,
+            "limit": error.limit,
+            "upgrade_url": error.upgrade_url,
+        }
+
+
+def refused(error: BillingError) -> Response:
+    return Response(
+        {"code": error.code, "detail": error.message}, status=ERROR_STATUS.get(error.code, status.HTTP_400_BAD_REQUEST)
+    )
 
 
 class PlanListView(generics.ListAPIView):
@@ -112,3 +147,71 @@ class ChangePlanView(APIView):
             )
         summary = plan_change_summary(change, preview=body.validated_data["preview"])
         return Response(PlanChangeSerializer(summary).data)
+
+
+def _subscription_of(request: Request) -> Any:
+    subscription = selectors.subscription_for(request.tenant.pk)  # type: ignore[attr-defined]
+    if subscription is None:
+        raise NotFound(NO_SUBSCRIPTION)
+    return subscription
+
+
+class CancelView(APIView):
+    permission_classes = [IsStoreOwner]
+
+    @extend_schema(tags=["billing"], request=None, responses={200: SubscriptionSerializer, 404: REFUSED, 409: REFUSED})
+    def post(self, request: Request) -> Response:
+        """Cancel at the end of the current period: the store runs until then, the last invoice bills
+        the period's usage and no new fee; then the subscription ends and the store closes to buyers."""
+        try:
+            subscription = services.cancel_at_period_end(_subscription_of(request))
+        except BillingError as error:
+            return refused(error)
+        return Response(SubscriptionSerializer(subscription).data)
+
+
+class ResumeView(APIView):
+    permission_classes = [IsStoreOwner]
+
+    @extend_schema(tags=["billing"], request=None, responses={200: SubscriptionSerializer, 404: REFUSED, 409: REFUSED})
+    def post(self, request: Request) -> Response:
+        """Undo a cancellation before the period ends: the subscription renews as before."""
+        try:
+            subscription = services.resume_subscription(_subscription_of(request))
+        except BillingError as error:
+            return refused(error)
+        return Response(SubscriptionSerializer(subscription).data)
+
+
+class RetryPaymentView(APIView):
+    permission_classes = [IsStoreOwner]
+
+    @extend_schema(tags=["billing"], request=None, responses={200: RetryPaymentSerializer, 404: REFUSED, 409: REFUSED})
+    def post(self, request: Request) -> Response:
+        """Collect the open invoices again; paid up, the subscription is active and a store closed for
+        non-payment reopens."""
+        try:
+            outcomes = services.retry_payment(_subscription_of(request))
+        except BillingError as error:
+            return refused(error)
+        subscription = _subscription_of(request)
+        return Response(RetryPaymentSerializer(retry_summary(subscription, outcomes)).data)
+
+
+class InvoicePdfView(APIView):
+    permission_classes = [IsStoreOwner]
+
+    @extend_schema(tags=["billing"], responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: REFUSED})
+    def get(self, request: Request, number: str) -> HttpResponse:
+        """The invoice as a PDF (this store's invoices only; any other number is a 404)."""
+        return invoice_pdf_response(request.tenant.pk, number)  # type: ignore[attr-defined]
+
+
+def invoice_pdf_response(tenant_id: int, number: str) -> HttpResponse:
+    invoice = selectors.invoices_for(tenant_id).filter(number=number).exclude(pdf="").first()
+    if invoice is None:
+        raise Http404("No such invoice.")
+    response = HttpResponse(invoicing.open_invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TypeVar
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import F, Q
 
@@ -209,6 +210,13 @@ class UsageTier(models.Model):
         return rating.Tier(up_to=self.up_to, unit_amount=self.unit_amount, flat_amount=self.flat_amount)
 
 
+class BillingHold(models.TextChoices):
+    """Why billing closed a store to buyers (its data untouched; the owner still reaches the admin)."""
+
+    PAYMENT_OVERDUE = "payment_overdue", "Payment overdue"
+    ENDED = "ended", "Subscription ended"
+
+
 class Subscription(models.Model):
     """A store's subscription to a plan: the current period and who collects the money."""
 
@@ -236,11 +244,29 @@ class Subscription(models.Model):
     provider = models.CharField(max_length=16, help_text="The payment provider that collects: local, stripe.")
     provider_customer_id = models.CharField(max_length=64, blank=True, default="")
     provider_subscription_id = models.CharField(max_length=64, blank=True, default="")
+    # Dunning: when collection first failed (cleared when paid up); the grace period counts from it.
+    payment_failed_at = models.DateTimeField(null=True, blank=True)
+    # Why billing closed the store to buyers, if it did (a suspension staff placed has none here, so
+    # paying never lifts it).
+    billing_hold = models.CharField(max_length=16, choices=BillingHold.choices, blank=True, default="")
+    billing_hold_at = models.DateTimeField(null=True, blank=True)
+    # `local` provider only: collection fails while set, so staff and tests can walk through dunning.
+    simulate_payment_failure = models.BooleanField(
+        default=False, help_text="Local provider: collecting this store's invoices fails (to test dunning)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(billing_hold__in=["", "payment_overdue", "ended"]), name="subscription_billing_hold_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_hold="", billing_hold_at=None)
+                | (~Q(billing_hold="") & Q(billing_hold_at__isnull=False)),
+                name="subscription_billing_hold_dated",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["trialing", "active", "past_due", "canceled"]),
                 name="subscription_status_valid",
@@ -291,7 +317,10 @@ class UsageEvent(models.Model):
         indexes = [
             models.Index(
                 fields=["tenant", "metric", "occurred_at"], include=["quantity"], name="usage_event_period_idx"
-            )
+            ),
+            # Metering reads what was recorded in a window; rows arrive in recorded_at order, so a BRIN
+            # index finds a window for almost nothing at insert time.
+            BrinIndex(fields=["recorded_at"], name="usage_event_recorded_brin"),
         ]
 
     def __str__(self) -> str:
@@ -299,8 +328,8 @@ class UsageEvent(models.Model):
 
 
 class Invoice(models.Model):
-    """An invoice issued to a store for one billing period. Totals are the sum of its items, rounded
-    per line by billing.rating; issuing, PDFs and collection come with the period-close job."""
+    """An invoice issued to a store for one billing period (billing.invoicing closes periods). Totals are
+    the sum of its items, rounded per line by billing.rating; numbers come from InvoiceNumberSequence."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -320,11 +349,21 @@ class Invoice(models.Model):
     tax = models.BigIntegerField(default=0)
     total = models.BigIntegerField()
     issued_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # The rendered PDF's name in default storage (public/billing/...), empty until rendered.
+    pdf = models.CharField(max_length=200, blank=True, default="")
+    collection_attempts = models.PositiveSmallIntegerField(default=0)
+    last_collection_error = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-period_start", "-pk"]
         constraints = [
+            # A period is invoiced once, however many period-close jobs run.
+            models.UniqueConstraint(fields=["subscription", "period_start"], name="invoice_one_per_period"),
+            models.CheckConstraint(
+                condition=Q(status="paid", paid_at__isnull=False) | ~Q(status="paid"), name="invoice_paid_dated"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "open", "paid", "void", "uncollectible"]), name="invoice_status_valid"
             ),
@@ -369,3 +408,17 @@ class InvoiceItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount} {self.currency}"
+
+
+class InvoiceNumberSequence(models.Model):
+    """The platform's invoice counter for one year: LB-<year>-<n>, n without gaps.
+
+    Its row is locked (FOR UPDATE) by the transaction that inserts the invoice, so a rolled-back close
+    gives its number back and two closes never take the same one.
+    """
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"

@@ -24,3 +24,17 @@ def period_bounds(anchor: datetime, interval: Interval, index: int = 0) -> tuple
     """
     months = 12 if interval == Interval.YEAR else 1
     return add_months(anchor, months * index), add_months(anchor, months * (index + 1))
+
+
+def period_after(anchor: datetime, interval: Interval, end: datetime) -> tuple[datetime, datetime]:
+    """The period that follows the one ending at ``end`` (counted from the anchor, so no drift).
+
+    An ``end`` that is not a period boundary of the anchor (a period reset by staff or a provider)
+    starts the next period there and runs one interval from it.
+    """
+    months = 12 if interval == Interval.YEAR else 1
+    elapsed = (end.year - anchor.year) * 12 + end.month - anchor.month
+    for index in (elapsed // months, elapsed // months + 1, elapsed // months - 1):
+        if index >= 1 and period_bounds(anchor, interval, index)[0] == end:
+            return period_bounds(anchor, interval, index)
+    return end, add_months(end, months)

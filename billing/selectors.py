@@ -4,10 +4,11 @@ invoices, and what a plan change would cost."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db.models import Max, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from billing import rating
 from billing.errors import BillingError
@@ -147,3 +148,22 @@ def preview_plan_change(subscription: Subscription, plan_code: str, at: datetime
         tax_rate_bps=settings.BILLING_TAX_RATE_BPS,
     )
     return PlanChangePreview(subscription, current, new_plan, at, proration)
+
+
+def daily_usage(tenant_id: int, metric: str, start: datetime, end: datetime) -> dict[date, int]:
+    """Each UTC day's quantity of ``metric`` over [start, end): summed, or the day's peak (one query)."""
+    aggregate = Max("quantity") if AGGREGATION_OF[metric] == Aggregation.MAX else Sum("quantity")
+    rows = (
+        UsageEvent.objects.filter(tenant_id=tenant_id, metric=metric, occurred_at__gte=start, occurred_at__lt=end)
+        .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+        .values("day")
+        .annotate(value=aggregate)
+        .order_by("day")
+    )
+    return {row["day"]: row["value"] for row in rows}
+
+
+def portal_plans(subscription: Subscription) -> QuerySet[Plan]:
+    """The plans the owner may move to: public, same hosting and currency, not the current one."""
+    plan = subscription.plan
+    return Plan.objects.filter(is_public=True, tenancy=plan.tenancy, currency=plan.currency).exclude(pk=plan.pk)

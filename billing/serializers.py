@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
+from billing.dunning import billing_notice
+from billing.invoicing import CollectionOutcome
 from billing.models import AGGREGATION_OF, Aggregation, Invoice, Metric, Plan, Subscription, UsageCharge, UsageTier
 from billing.rating import Interval, LineKind
 from billing.selectors import PlanChangePreview, ProjectedInvoice
@@ -58,6 +61,10 @@ class PlanSerializer(serializers.ModelSerializer):
 class SubscriptionSerializer(serializers.ModelSerializer):
     plan = serializers.CharField(source="plan.code", help_text="The plan's code.")
     plan_name = serializers.CharField(source="plan.name")
+    notice = serializers.SerializerMethodField(help_text="What the owner must know now (payment failed...), or null.")
+
+    def get_notice(self, subscription: Subscription) -> str | None:
+        return billing_notice(subscription)
 
     class Meta:
         model = Subscription
@@ -70,6 +77,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "current_period_end",
             "cancel_at_period_end",
             "provider",
+            "payment_failed_at",
+            "billing_hold",
+            "notice",
         ]
 
 
@@ -150,11 +160,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "period_start",
             "period_end",
             "issued_at",
+            "paid_at",
             "pdf_url",
         ]
 
     def get_pdf_url(self, invoice: Invoice) -> str | None:
-        return None
+        return reverse("billing-invoice-pdf", args=[invoice.number]) if invoice.pdf else None
 
 
 class ChangePlanRequestSerializer(serializers.Serializer):
@@ -195,3 +206,19 @@ def plan_change_summary(change: PlanChangePreview, *, preview: bool) -> dict[str
         "total": proration.total,
         "subscription": subscription,
     }
+
+
+class CollectionSerializer(serializers.Serializer):
+    number = serializers.CharField(source="invoice.number")
+    total = serializers.IntegerField(source="invoice.total")
+    paid = serializers.BooleanField()
+    error = serializers.CharField(allow_blank=True)
+
+
+class RetryPaymentSerializer(serializers.Serializer):
+    attempts = CollectionSerializer(many=True, help_text="One per open invoice, oldest first.")
+    subscription = SubscriptionSerializer()
+
+
+def retry_summary(subscription: Subscription, outcomes: list[CollectionOutcome]) -> dict[str, Any]:
+    return {"attempts": outcomes, "subscription": subscription}

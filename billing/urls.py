@@ -2,11 +2,16 @@
 
 from django.urls import path
 
-from billing import api
+from billing import api, usage_api
 
 urlpatterns = [
     path("subscription", api.SubscriptionView.as_view(), name="billing-subscription"),
     path("usage", api.UsageView.as_view(), name="billing-usage"),
     path("invoices", api.InvoiceListView.as_view(), name="billing-invoices"),
     path("change-plan", api.ChangePlanView.as_view(), name="billing-change-plan"),
+    path("cancel", api.CancelView.as_view(), name="billing-cancel"),
+    path("resume", api.ResumeView.as_view(), name="billing-resume"),
+    path("retry-payment", api.RetryPaymentView.as_view(), name="billing-retry-payment"),
+    path("invoices/<str:number>/pdf", api.InvoicePdfView.as_view(), name="billing-invoice-pdf"),
+    path("usage-events", usage_api.UsageEventsView.as_view(), name="billing-usage-events"),
 ]

@@ -1,12 +1,18 @@
-"""Fixtures for the billing suites: platform staff in the control-plane admin."""
+"""Fixtures for the billing suites: platform staff in the control-plane admin, media in a temporary
+folder (invoice PDFs), and a store's period put in the past so it can be closed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.files.storage import storages
 from django.test import Client
+from django.utils import timezone
 
+from billing.models import Subscription
 from tenants.accounts.models import User
 from tests.conftest import ROOT_HOST, STRONG_PASSWORD
 
@@ -18,3 +24,25 @@ def platform_admin_browser(db: Any) -> Client:
     browser = Client(HTTP_HOST=ROOT_HOST)
     assert browser.login(email="staff@localbazaar.test", password=STRONG_PASSWORD)
     return browser
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Any) -> Iterator[Any]:
+    """Invoice PDFs go to a folder of the test's own (still namespaced by schema below it)."""
+    storage = storages["default"]
+    # django-tenants' storage caches MEDIA_ROOT on first use and misses setting changes.
+    storage.__dict__.pop("relative_media_root", None)
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    yield tmp_path / "media"
+    storage.__dict__.pop("relative_media_root", None)
+
+
+def period_ended(tenant: Any, *, days_ago: float = 1, length_days: int = 30) -> tuple[Subscription, datetime]:
+    """Move the store's subscription so its current period ended ``days_ago`` (anchored at its
+    start); returns it and a moment after the end to close it at."""
+    end = timezone.now() - timedelta(days=days_ago)
+    start = end - timedelta(days=length_days)
+    Subscription.objects.filter(tenant=tenant).update(
+        billing_anchor=start, current_period_start=start, current_period_end=end
+    )
+    return Subscription.objects.get(tenant=tenant), end + timedelta(minutes=5)

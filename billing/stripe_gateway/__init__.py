@@ -1,0 +1,1 @@
+"""The `stripe` billing provider: catalog sync, Checkout, meter-event reporting, webhooks, portal."""

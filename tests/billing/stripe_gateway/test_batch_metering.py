@@ -1,0 +1,84 @@
+"""Batch-ingested usage on its way to Stripe: counted once however often it is resent, and never skipped
+by a window closed while it was still being recorded."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connections, transaction
+from django.utils import timezone
+
+from billing.services import record_usage_batch
+from billing.stripe_gateway import metering
+from billing.stripe_gateway.models import MeterReport
+from billing.stripe_gateway.services import ensure_customer
+from billing.usage_batches import UsageEventIn
+from tests.conftest import store_api
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def customer(synced, make_store, settings):
+    settings.STRIPE_METER_WINDOW_SECONDS = 60
+    settings.STRIPE_METER_GRACE_SECONDS = 5
+    store = make_store()
+    return store, ensure_customer(store.tenant)
+
+
+def later():
+    return timezone.now() + timedelta(seconds=130)
+
+
+def orders_reported(fake, customer_id) -> int:
+    return int(fake.meter_totals().get((customer_id, "localbazaar_orders"), 0))
+
+
+def test_usage_ingested_through_the_api_and_resent_is_reported_once(synced, customer):
+    store, customer_id = customer
+    api = store_api(store.tenant.slug, store.token)
+    events = [{"metric": "orders", "quantity": 1, "idempotency_key": f"order-{n}"} for n in range(1_000)]
+
+    assert api.post("/api/v1/billing/usage-events", {"events": events}, format="json").json()["accepted"] == 1_000
+    assert api.post("/api/v1/billing/usage-events", {"events": events}, format="json").json()["duplicates"] == 1_000
+    record_usage_batch([UsageEventIn(store.tenant.pk, "orders", 1, f"order-{n}") for n in range(500, 1_500)])
+    metering.close_windows(later())
+    metering.send_due_reports()
+    metering.send_due_reports()
+
+    assert orders_reported(synced, customer_id) == 1_500
+    assert synced.duplicate_meter_events == 0
+
+
+@pytest.mark.usefixtures("committed_tenancy")
+def test_a_window_is_not_closed_under_usage_still_being_recorded(synced, customer):
+    # Given usage recorded in a transaction that commits only a while later
+    store, customer_id = customer
+    recorded, commit_at = threading.Event(), time.monotonic() + 1.0
+
+    def slow_sender() -> None:
+        try:
+            with transaction.atomic():
+                record_usage_batch([UsageEventIn(store.tenant.pk, "orders", 7, "slow")])
+                recorded.set()
+                time.sleep(max(0.0, commit_at - time.monotonic()))
+        finally:
+            connections.close_all()
+
+    sender = threading.Thread(target=slow_sender)
+    sender.start()
+    assert recorded.wait(10)
+
+    # When every window up to past that usage is closed meanwhile
+    metering.close_windows(later())
+    closed_at = time.monotonic()
+    sender.join()
+
+    # Then closing waited for the commit, and the usage is reported, once
+    assert closed_at >= commit_at
+    assert metering.send_due_reports().sent == 1
+    assert orders_reported(synced, customer_id) == 7
+    assert MeterReport.objects.get().value == 7

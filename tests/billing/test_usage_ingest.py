@@ -1,0 +1,274 @@
+"""Batch usage ingest: `record_usage_batch` (the order hook's path) and `POST /api/v1/billing/usage-events`
+on a store's host. Each event counts once per store and idempotency key, a refused batch records
+nothing, and a store can only report its own usage."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from billing.errors import BillingError
+from billing.models import UsageEvent
+from billing.services import UsageRefused, record_usage, record_usage_batch
+from billing.usage_batches import UsageEventIn
+from tenants.accounts.models import Membership, User
+from tenants.accounts.services import add_staff_member, issue_api_token
+from tests.conftest import STRONG_PASSWORD, store_api
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/billing/usage-events"
+
+
+@pytest.fixture
+def store(make_store):
+    return make_store(subdomain="bakery", email="baker@example.com")
+
+
+@pytest.fixture
+def owner(store):
+    return store_api("bakery", store.token)
+
+
+def orders(tenant_id: int, count: int, prefix: str = "order") -> list[UsageEventIn]:
+    return [UsageEventIn(tenant_id, "orders", 1, f"{prefix}-{n}") for n in range(count)]
+
+
+def rows(count: int, prefix: str = "order", **extra) -> list[dict]:
+    return [{"metric": "orders", "quantity": 1, "idempotency_key": f"{prefix}-{n}", **extra} for n in range(count)]
+
+
+def recorded(tenant_id: int) -> dict[str, int]:
+    return dict(UsageEvent.objects.filter(tenant_id=tenant_id).values_list("idempotency_key", "quantity"))
+
+
+# --- The service ---------------------------------------------------------------------------------
+
+
+def test_a_retried_batch_counts_once(store):
+    batch = orders(store.tenant.pk, 500) + [UsageEventIn(store.tenant.pk, "gmv", 12_500, "order-gmv")]
+
+    first = record_usage_batch(batch)
+    again = record_usage_batch(batch)
+
+    assert (first.accepted, first.duplicates) == (501, 0)
+    assert (again.accepted, again.duplicates) == (0, 501)
+    assert again.event_ids == first.event_ids
+    assert UsageEvent.objects.filter(tenant_id=store.tenant.pk).count() == 501
+
+
+def test_a_batch_overlapping_a_recorded_one_adds_only_the_new_events(store):
+    record_usage_batch(orders(store.tenant.pk, 10))
+
+    outcome = record_usage_batch(orders(store.tenant.pk, 15))
+
+    assert (outcome.accepted, outcome.duplicates) == (5, 10)
+    assert len(recorded(store.tenant.pk)) == 15
+
+
+def test_a_key_repeated_within_a_batch_counts_once(store):
+    event = UsageEventIn(store.tenant.pk, "orders", 1, "order-1")
+
+    outcome = record_usage_batch([event, event])
+
+    assert (outcome.accepted, outcome.duplicates) == (1, 1)
+    assert recorded(store.tenant.pk) == {"order-1": 1}
+
+
+def test_a_batch_with_a_bad_event_records_nothing(store):
+    batch = orders(store.tenant.pk, 3) + [UsageEventIn(store.tenant.pk, "bandwidth", 1, "b")]
+    batch.append(UsageEventIn(store.tenant.pk, "orders", -2, "neg"))
+
+    with pytest.raises(UsageRefused) as refused:
+        record_usage_batch(batch)
+
+    assert [(e.index, e.code) for e in refused.value.errors] == [(3, "unknown_metric"), (4, "bad_quantity")]
+    assert not UsageEvent.objects.exists()
+
+
+def test_a_key_already_used_for_other_usage_refuses_the_whole_batch(store):
+    tenant_id = store.tenant.pk
+    record_usage_batch([UsageEventIn(tenant_id, "gmv", 2_500, "order-7-gmv")])
+
+    with pytest.raises(UsageRefused) as refused:
+        record_usage_batch(orders(tenant_id, 3) + [UsageEventIn(tenant_id, "gmv", 9_999, "order-7-gmv")])
+
+    assert [(e.index, e.code) for e in refused.value.errors] == [(3, "idempotency_key_reused")]
+    assert recorded(tenant_id) == {"order-7-gmv": 2_500}  # the three new orders were not recorded either
+
+
+def test_record_usage_is_a_batch_of_one(store):
+    first = record_usage(store.tenant.pk, "orders", 1, idempotency_key="order-1")
+    [event_id] = record_usage_batch([UsageEventIn(store.tenant.pk, "orders", 1, "order-1")]).event_ids.values()
+
+    assert first.created and event_id == first.event_id
+    with pytest.raises(BillingError) as refused:
+        record_usage(store.tenant.pk, "orders", 2, idempotency_key="order-1")
+    assert refused.value.code == "idempotency_key_reused"
+
+
+def test_a_batch_may_carry_several_stores_each_with_its_own_keys(make_store):
+    alpha, beta = make_store().tenant.pk, make_store().tenant.pk
+
+    outcome = record_usage_batch(orders(alpha, 2) + orders(beta, 2))
+
+    assert outcome.accepted == 4
+    assert recorded(alpha) == recorded(beta) == {"order-0": 1, "order-1": 1}
+
+
+@pytest.mark.usefixtures("committed_tenancy")
+def test_concurrent_overlapping_batches_record_each_event_once(make_store):
+    # Given four senders posting overlapping batches of the same 400 events, each in its own order
+    tenant_id = make_store().tenant.pk
+    events = orders(tenant_id, 400)
+    barrier = threading.Barrier(4)
+    accepted: list[int] = []
+    failures: list[BaseException] = []
+
+    def send(seed: int) -> None:
+        mine = random.Random(seed).sample(events, 300)
+        try:
+            barrier.wait()
+            for start in range(0, 300, 100):
+                accepted.append(record_usage_batch(mine[start : start + 100]).accepted)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then no sender failed (no deadlock), and each event that was sent is recorded exactly once
+    assert not failures
+    stored = UsageEvent.objects.filter(tenant_id=tenant_id)
+    assert sum(accepted) == stored.count() == len(set(stored.values_list("idempotency_key", flat=True)))
+    assert stored.count() <= 400
+
+
+# --- The API -------------------------------------------------------------------------------------
+
+
+def test_the_owner_reports_usage_and_a_resent_request_adds_nothing(owner, store, django_assert_num_queries):
+    body = {"events": rows(1_000)}
+    owner.post(URL, {"events": rows(1, prefix="warm-up")}, format="json")  # routes cached, token's use noted
+
+    # The token with its membership, the recording lock and one INSERT (and the test's savepoint, twice)
+    with django_assert_num_queries(5):
+        first = owner.post(URL, body, format="json")
+    again = owner.post(URL, body, format="json")
+
+    assert first.status_code == again.status_code == 200
+    assert first.json() == {"accepted": 1_000, "duplicates": 0}
+    assert again.json() == {"accepted": 0, "duplicates": 1_000}
+    assert len(recorded(store.tenant.pk)) == 1_001
+
+
+def test_batch_ingested_usage_is_in_the_projected_invoice(owner, store):
+    # Given a Starter store (50 orders included, then 20p each)
+    owner.post(
+        URL, {"events": rows(60) + [{"metric": "gmv", "quantity": 10_000, "idempotency_key": "g"}]}, format="json"
+    )
+
+    usage = owner.get("/api/v1/billing/usage").json()
+
+    metrics = {row["metric"]: (row["quantity"], row["amount"]) for row in usage["metrics"]}
+    assert metrics["orders"] == (60, 200)
+    assert metrics["gmv"] == (10_000, 200)  # 2 %
+
+
+def test_the_stores_staff_may_report_usage(store):
+    connection.set_tenant(store.tenant)
+    assistant = add_staff_member("assistant@example.com", STRONG_PASSWORD, role=Membership.Role.STAFF)
+    token = issue_api_token(assistant)
+    connection.set_schema_to_public()
+
+    response = store_api("bakery", token).post(URL, {"events": rows(2)}, format="json")
+
+    assert response.status_code == 200 and response.json()["accepted"] == 2
+
+
+@pytest.mark.parametrize(
+    ("event", "index", "code"),
+    [
+        ({"metric": "bandwidth", "quantity": 1, "idempotency_key": "x"}, 2, "unknown_metric"),
+        ({"metric": "orders", "quantity": -1, "idempotency_key": "x"}, 2, "bad_quantity"),
+        ({"metric": "orders", "quantity": 2.5, "idempotency_key": "x"}, 2, "bad_quantity"),
+        ({"metric": "orders", "quantity": "1", "idempotency_key": "x"}, 2, "bad_quantity"),
+        ({"metric": "orders", "quantity": 1, "idempotency_key": ""}, 2, "bad_idempotency_key"),
+        ({"metric": "orders", "quantity": 1}, 2, "missing_field"),
+        ({"metric": "orders", "quantity": 1, "idempotency_key": "x", "occurred_at": "yesterday"}, 2, "bad_occurred_at"),
+        ({"metric": "orders", "quantity": 3, "idempotency_key": "order-0"}, 2, "idempotency_key_reused"),
+    ],
+)
+def test_a_bad_row_refuses_the_request_and_records_nothing(owner, store, event, index, code):
+    response = owner.post(URL, {"events": [*rows(2), event]}, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "usage_refused" and "Nothing was recorded" in body["detail"]
+    assert [(e["index"], e["code"]) for e in body["errors"]] == [(index, code)]
+    assert not UsageEvent.objects.exists()
+
+
+def test_usage_stamped_in_the_future_is_refused(owner):
+    ahead = (timezone.now() + timedelta(minutes=10)).isoformat()
+
+    response = owner.post(URL, {"events": rows(1, occurred_at=ahead)}, format="json")
+
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] == "usage_in_future"
+    assert not UsageEvent.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"events": []}, {"events": "orders"}, {"events": rows(1_001)}, [1]])
+def test_a_request_that_is_not_a_batch_is_refused(owner, body):
+    response = owner.post(URL, body, format="json")
+
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] in ("bad_batch", "batch_too_large")
+    assert not UsageEvent.objects.exists()
+
+
+def test_a_store_cannot_report_usage_for_another(owner, store, make_store):
+    other = make_store(subdomain="pottery", email="potter@example.com")
+
+    naming_the_other = owner.post(URL, {"events": rows(1, tenant=other.tenant.pk)}, format="json")
+    with_the_others_token = store_api("bakery", other.token).post(URL, {"events": rows(1)}, format="json")
+    own = owner.post(URL, {"events": rows(1)}, format="json")
+
+    assert naming_the_other.status_code == 400
+    assert naming_the_other.json()["errors"][0]["code"] == "unknown_field"
+    assert with_the_others_token.status_code == 401
+    assert own.status_code == 200
+    assert recorded(store.tenant.pk) == {"order-0": 1}
+    assert recorded(other.tenant.pk) == {}
+
+
+def test_nobody_else_may_report_usage(store, root_api):
+    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
+    staff_token = root_api.post(
+        "/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD}, format="json"
+    ).json()["token"]
+    root_api.credentials(HTTP_AUTHORIZATION=f"Bearer {staff_token}")
+
+    assert store_api("bakery").post(URL, {"events": rows(1)}, format="json").status_code == 401
+    assert store_api("bakery", staff_token).post(URL, {"events": rows(1)}, format="json").status_code == 401
+    assert root_api.post(URL, {"events": rows(1)}, format="json").status_code == 404  # not on the root host
+    assert not UsageEvent.objects.exists()
+
+
+def test_the_ingest_api_is_in_the_openapi_schema(owner):
+    schema = owner.get("/api/schema/?format=json").json()
+
+    operation = schema["paths"][URL]["post"]
+    assert operation["tags"] == ["billing"] and set(operation["responses"]) == {"200", "400"}
+    body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    events = schema["components"]["schemas"][body]["properties"]["events"]
+    assert events["type"] == "array" and "events" in schema["components"]["schemas"][body]["required"]

@@ -1,0 +1,1 @@
+"""Local servers that speak outside services' wire protocols, for tests and benchmarks."""
