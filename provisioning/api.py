@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from provisioning import selectors, services
 from provisioning.models import ProvisioningRun
-from provisioning.serializers import ProvisioningRunSerializer, RejectSerializer
+from provisioning.serializers import ConfirmUpgradeSerializer, ProvisioningRunSerializer, RejectSerializer
 from tenants.accounts.authentication import BearerTokenAuthentication
 from tenants.api import IsPlatformStaff
 from tenants.models import Tenant
@@ -91,6 +91,36 @@ class DeprovisionView(StaffProvisioningView):
         except services.ProvisioningConflict as error:
             return self.conflict(error)
         return self.run_response(run, status.HTTP_202_ACCEPTED)
+
+
+class UpgradeView(StaffProvisioningView):
+    @extend_schema(
+        request=None,
+        responses={202: ProvisioningRunSerializer, 403: FORBIDDEN, 409: CONFLICT},
+        summary="Upgrade a live shared store to dedicated: its own database, its data copied, routing switched",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        tenant = get_object_or_404(Tenant, slug=slug)
+        try:
+            run = services.request_upgrade(tenant, request.user)  # type: ignore[arg-type]
+        except services.ProvisioningConflict as error:
+            return self.conflict(error)
+        return self.run_response(run, status.HTTP_202_ACCEPTED)
+
+
+class ConfirmUpgradeView(StaffProvisioningView):
+    @extend_schema(
+        request=None,
+        responses={200: ConfirmUpgradeSerializer, 403: FORBIDDEN, 409: CONFLICT},
+        summary="Confirm an upgrade: the store's old shared schema is dropped",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        tenant = get_object_or_404(Tenant, slug=slug)
+        try:
+            schema = services.confirm_upgrade(tenant)
+        except services.ProvisioningConflict as error:
+            return self.conflict(error)
+        return Response({"tenant": tenant.slug, "dropped_schema": schema})
 
 
 class RunDetailView(StaffProvisioningView):

@@ -75,6 +75,17 @@ def deprovision(request: HttpRequest, slug: str) -> HttpResponse:
     return _redirect_to_run(request, run)
 
 
+@staff_member_required
+@require_POST
+def upgrade(request: HttpRequest, slug: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=slug)
+    try:
+        run = services.request_upgrade(tenant, _staff(request))
+    except services.ProvisioningConflict as error:
+        return _tenant_row(request, tenant, str(error))
+    return _redirect_to_run(request, run)
+
+
 def _run_or_404(run_id: int) -> ProvisioningRun:
     run = selectors.run_with_steps(run_id)
     if run is None:
@@ -82,13 +93,19 @@ def _run_or_404(run_id: int) -> ProvisioningRun:
     return run
 
 
-def _progress(request: HttpRequest, run_id: int, error: str = "") -> HttpResponse:
-    run = _run_or_404(run_id)
-    return render(
-        request,
-        "provisioning/run_progress.html",
-        {"run": run, "error": error, "store_url": store_url(run.tenant.slug)},
-    )
+def _progress_context(run: ProvisioningRun) -> dict[str, object]:
+    upgraded = run.kind == ProvisioningRun.Kind.UPGRADE and run.state == ProvisioningRun.State.SUCCEEDED
+    return {
+        "run": run,
+        "store_url": store_url(run.tenant.slug),
+        # Only once an upgrade is done (no more polling): the shared schema staff may now drop.
+        "kept_schema": services.kept_shared_schema(run.tenant) if upgraded else None,
+    }
+
+
+def _progress(request: HttpRequest, run_id: int, error: str = "", notice: str = "") -> HttpResponse:
+    context = {**_progress_context(_run_or_404(run_id)), "error": error, "notice": notice}
+    return render(request, "provisioning/run_progress.html", context)
 
 
 @staff_member_required
@@ -97,11 +114,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(
         request,
         "provisioning/run.html",
-        {
-            "run": run,
-            "store_url": store_url(run.tenant.slug),
-            "other_runs": selectors.runs_of(run.tenant).exclude(pk=run.pk)[:20],
-        },
+        {**_progress_context(run), "other_runs": selectors.runs_of(run.tenant).exclude(pk=run.pk)[:20]},
     )
 
 
@@ -128,3 +141,15 @@ def cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     except services.ProvisioningConflict as error:
         return _progress(request, run_id, str(error))
     return _progress(request, run_id)
+
+
+@staff_member_required
+@require_POST
+def confirm_upgrade(request: HttpRequest, run_id: int) -> HttpResponse:
+    """From an upgrade's run page: drop the shared schema the store left behind."""
+    run = _run_or_404(run_id)
+    try:
+        schema = services.confirm_upgrade(run.tenant)
+    except services.ProvisioningConflict as error:
+        return _progress(request, run_id, str(error))
+    return _progress(request, run_id, notice=f"Upgrade confirmed: the shared schema {schema} was dropped.")

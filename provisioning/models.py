@@ -13,6 +13,8 @@ class ProvisioningRun(models.Model):
     class Kind(models.TextChoices):
         PROVISION = "provision", "Provision"
         DEPROVISION = "deprovision", "Deprovision"
+        # A shared tenant moved onto its own stack: built like a provision, then its schema's data copied.
+        UPGRADE = "upgrade", "Upgrade from shared"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -49,7 +51,7 @@ class ProvisioningRun(models.Model):
                 name="provisioning_one_unfinished_run_per_tenant",
             ),
             models.CheckConstraint(
-                condition=models.Q(kind__in=["provision", "deprovision"]), name="provisioning_run_kind_valid"
+                condition=models.Q(kind__in=["provision", "deprovision", "upgrade"]), name="provisioning_run_kind_valid"
             ),
             models.CheckConstraint(
                 condition=models.Q(state__in=["pending", "running", "succeeded", "failed", "cancelled"]),

@@ -36,3 +36,8 @@ class ProvisioningRunSerializer(serializers.ModelSerializer):
 
 class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="Why the request is refused; sent to the merchant.")
+
+
+class ConfirmUpgradeSerializer(serializers.Serializer):
+    tenant = serializers.SlugField()
+    dropped_schema = serializers.CharField(help_text="The shared schema the store was upgraded from, now dropped.")

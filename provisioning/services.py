@@ -5,13 +5,17 @@ one transaction; the Celery task and the mail go out after commit."""
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tenants.utils import quote_schema_name, schema_exists
 
+from config.db_backend import connection
 from provisioning import notifications
 from provisioning.backends import get_backend
 from provisioning.backends.base import StepSpec
@@ -124,6 +128,50 @@ def request_deprovisioning(tenant: Tenant, staff_user: User | None) -> Provision
     return run
 
 
+def request_upgrade(tenant: Tenant, staff_user: User | None) -> ProvisioningRun:
+    """Move a live shared store onto its own stack: built like a dedicated one, its schema's data then
+    copied (the store closed meanwhile), then routing switched. The shared schema is kept until staff
+    confirm the upgrade."""
+    with transaction.atomic():
+        tenant = _locked_tenant(tenant)
+        if tenant.is_dedicated or tenant.status != Tenant.Status.ACTIVE:
+            raise ProvisioningConflict(
+                f"Only a live shared store can be upgraded to dedicated; '{tenant.slug}' is {tenant.tenancy} "
+                f"and {tenant.status}."
+            )
+        run = _create_run(tenant, Run.Kind.UPGRADE, staff_user)
+    logger.info("upgrade to dedicated requested", extra={"tenant": tenant.slug, "run": run.pk})
+    return run
+
+
+def kept_shared_schema(tenant: Tenant) -> str | None:
+    """The shared schema an upgraded store left behind, awaiting staff confirmation; None if none."""
+    upgraded = Run.objects.filter(tenant=tenant, kind=Run.Kind.UPGRADE, state=Run.State.SUCCEEDED).exists()
+    if tenant.is_dedicated and upgraded and schema_exists(tenant.schema_name):
+        return tenant.schema_name
+    return None
+
+
+def confirm_upgrade(tenant: Tenant) -> str:
+    """Staff confirm an upgraded store is well on its own database: its shared schema is dropped.
+    Returns the dropped schema's name."""
+    with transaction.atomic():
+        tenant = _locked_tenant(tenant)
+        if not tenant.is_dedicated or tenant.status != Tenant.Status.ACTIVE:
+            raise ProvisioningConflict(
+                f"Only a live dedicated store's old schema can be dropped; '{tenant.slug}' is {tenant.status}."
+            )
+        schema = kept_shared_schema(tenant)
+        if schema is None:
+            raise ProvisioningConflict(f"'{tenant.slug}' has no shared schema left from an upgrade.")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA {quote_schema_name(schema)} CASCADE")
+    # Its files were copied to the stack's own storage by the upgrade; the shared copies go too.
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / schema, ignore_errors=True)
+    logger.info("upgrade confirmed: shared schema dropped", extra={"tenant": tenant.slug, "schema": schema})
+    return schema
+
+
 def retry_run(run: ProvisioningRun) -> ProvisioningRun:
     """Run a failed run again from its failed step; the steps before it are not repeated."""
     with transaction.atomic():
@@ -160,6 +208,8 @@ def cancel_run(run: ProvisioningRun) -> ProvisioningRun:
         back = {
             Run.Kind.PROVISION: (Tenant.Status.PROVISIONING, Tenant.Status.PENDING_PROVISIONING),
             Run.Kind.DEPROVISION: (Tenant.Status.DEPROVISIONING, Tenant.Status.ACTIVE),
+            # An upgrade stopped before its switch reopens the shared store, its data untouched there.
+            Run.Kind.UPGRADE: (Tenant.Status.MIGRATING, Tenant.Status.ACTIVE),
         }[Run.Kind(run.kind)]
         Tenant.objects.filter(pk=run.tenant_id, status=back[0]).update(status=back[1])
         transaction.on_commit(partial(forget_tenant_routes, run.tenant))

@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django_tenants.utils import schema_context
 
 from provisioning import notifications
 from provisioning.backends.base import Outcome, StepContext, StepFailed
-from tenants.models import Tenant
+from storefront.catalog.models import ImportJob
+from storefront.marketplace.services import withdraw_store
+from tenants.models import Domain, Tenant
 from tenants.routing import forget_tenant_routes
 
 logger = logging.getLogger(__name__)
@@ -19,17 +22,18 @@ def switch_routing(ctx: StepContext) -> Outcome:
     """Open the store: its status becomes active and its routes are forgotten, so the next request
     for its hostname finds it live. The merchant is told after commit."""
     tenant = Tenant.objects.get(pk=ctx.run.tenant_id)
-    if tenant.status == Tenant.Status.ACTIVE:
+    if tenant.status == Tenant.Status.ACTIVE and tenant.is_dedicated:
         ctx.say(f"{tenant.slug} is already live.")
         return Outcome.ALREADY_DONE
     if not tenant.database_name:
         raise StepFailed("The tenant has no dedicated database on record; the create step has not run.")
     with transaction.atomic():
-        switched = Tenant.objects.filter(pk=tenant.pk, status=Tenant.Status.PROVISIONING).update(
-            status=Tenant.Status.ACTIVE, pending_owner_password=""
-        )
+        # A new dedicated store is `provisioning`; an upgraded shared one `migrating` (closed for its copy).
+        switched = Tenant.objects.filter(
+            pk=tenant.pk, status__in=[Tenant.Status.PROVISIONING, Tenant.Status.MIGRATING]
+        ).update(status=Tenant.Status.ACTIVE, tenancy=Tenant.Tenancy.DEDICATED, pending_owner_password="")
         if not switched:
-            raise StepFailed(f"The tenant is {tenant.status}, not provisioning; routing was left alone.")
+            raise StepFailed(f"The tenant is {tenant.status}, not provisioning or migrating; routing was left alone.")
         tenant.refresh_from_db()
         transaction.on_commit(lambda: notifications.send_store_live(tenant))
     forget_tenant_routes(tenant)
@@ -38,15 +42,55 @@ def switch_routing(ctx: StepContext) -> Outcome:
     return Outcome.DONE
 
 
+def close_shared_store(ctx: StepContext) -> Outcome:
+    """Close a shared store before its data is copied to its own database (status `migrating`: buyers,
+    the API and the admin all refuse it), so nothing written after the copy is lost. A CSV import
+    still running in the schema would write on after the copy: the step fails until it has finished."""
+    tenant = Tenant.objects.get(pk=ctx.run.tenant_id)
+    if tenant.status == Tenant.Status.MIGRATING:
+        ctx.say(f"{tenant.slug} is already closed for migrating.")
+        outcome = Outcome.ALREADY_DONE
+    else:
+        closed = Tenant.objects.filter(pk=tenant.pk, tenancy=Tenant.Tenancy.SHARED, status=Tenant.Status.ACTIVE).update(
+            status=Tenant.Status.MIGRATING
+        )
+        if not closed:
+            raise StepFailed(f"The tenant is {tenant.tenancy} and {tenant.status}; only live shared stores upgrade.")
+        forget_tenant_routes(tenant)
+        ctx.say(f"{tenant.slug} is closed (migrating): no writes until it is live on its own database.")
+        outcome = Outcome.DONE
+    if running := running_imports(tenant.schema_name):
+        raise StepFailed(f"{running} CSV imports are still running in {tenant.schema_name}; retry once they finish.")
+    return outcome
+
+
+def running_imports(schema_name: str) -> int:
+    with schema_context(schema_name):
+        return ImportJob.objects.filter(status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]).count()
+
+
 def record_deprovisioned(ctx: StepContext) -> Outcome:
     """Close the record: a taken-down tenant is deprovisioned (a rejected one stays rejected), with no
     database on record."""
     tenant = Tenant.objects.get(pk=ctx.run.tenant_id)
     final = Tenant.Status.REJECTED if tenant.status == Tenant.Status.REJECTED else Tenant.Status.DEPROVISIONED
-    if tenant.status == final and not tenant.database_name:
+    domains = Domain.objects.filter(tenant=tenant)
+    if final == Tenant.Status.DEPROVISIONED:
+        # Nothing routes to a stack that is gone: its hostnames are freed (evicted before and after).
+        forget_tenant_routes(tenant)
+    else:
+        domains = domains.none()
+    if tenant.status == final and not tenant.database_name and not tenant.upstream_url and not domains.exists():
         ctx.say(f"{tenant.slug} is already {final}.")
         return Outcome.ALREADY_DONE
-    Tenant.objects.filter(pk=tenant.pk).update(status=final, database_name="", pending_owner_password="")
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(
+            status=final, database_name="", upstream_url="", pending_owner_password=""
+        )
+        withdraw_store(tenant.pk)  # its marketplace listings go with the stack
+        removed, _ = domains.delete()
+    if removed:
+        ctx.say(f"Removed {removed} hostnames routing to it.")
     forget_tenant_routes(tenant)
     ctx.say(f"{tenant.slug} is {final}; nothing of its stack is left running.")
     logger.info("dedicated tenant deprovisioned", extra={"tenant": tenant.slug})

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
 
 from config.db_backend import connection
+from tenants import stack_proxy
 from tenants.models import Tenant
 from tenants.routing import platform_url, root_hosts, tenant_for_host
 
@@ -19,7 +20,7 @@ class TenantRoutingMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         connection.set_schema_to_public()
         hostname = request.get_host().rsplit(":", 1)[0].lower()
         tenant = None
@@ -27,6 +28,12 @@ class TenantRoutingMiddleware:
             tenant = tenant_for_host(hostname)
             if tenant is None:
                 return render(request, "tenants/no_store.html", {"hostname": hostname}, status=404)
+            if stack_proxy.is_served_elsewhere(tenant):
+                # A live dedicated store: its own stack answers, from its own database.
+                return stack_proxy.forward(request, tenant)
+        elif settings.TENANCY_MODE == "dedicated":
+            # A dedicated stack serves its one store: no marketplace, signup or control plane here.
+            return render(request, "tenants/no_store.html", {"hostname": hostname}, status=404)
         # On the root host request.tenant is django-tenants' stand-in for `public` (its admin
         # templates read request.tenant.schema_name); on a store host, the store's Tenant.
         request.tenant = tenant or connection.tenant  # type: ignore[attr-defined]
@@ -39,6 +46,10 @@ class TenantRoutingMiddleware:
             return self.get_response(request)
         finally:
             connection.set_schema_to_public()
+
+
+# What a closed store's own people still reach: the admin, and billing (with a token) to pay and reopen it.
+OPEN_TO_STAFF_WHEN_CLOSED = ("/admin/", "/api/v1/billing/", "/api/v1/auth/token")
 
 
 class TenantAvailabilityMiddleware:
@@ -54,8 +65,12 @@ class TenantAvailabilityMiddleware:
         tenant = getattr(request, "tenant", None)
         if not isinstance(tenant, Tenant):
             return self.get_response(request)
-        if not tenant.is_dedicated:
-            if tenant.status == Tenant.Status.ACTIVE or request.path.startswith("/admin/"):
+        # A store's data is here: a shared store's schema, or (single-tenant mode) this stack's own database.
+        if not tenant.is_dedicated or settings.TENANCY_MODE == "dedicated":
+            if tenant.status == Tenant.Status.ACTIVE:
+                return self.get_response(request)
+            # The owner keeps the admin of a closed store, except while its data is copied elsewhere.
+            if request.path.startswith(OPEN_TO_STAFF_WHEN_CLOSED) and tenant.status != Tenant.Status.MIGRATING:
                 return self.get_response(request)
         code, detail = closed_reason(tenant)
         if request.path.startswith("/api/"):
@@ -74,6 +89,8 @@ def closed_reason(tenant: Tenant) -> tuple[str, str]:
         return "tenant_suspended", (
             f"This store is temporarily closed: {tenant.suspension_reason or 'suspended by the platform.'}"
         )
+    if tenant.status == Tenant.Status.MIGRATING:
+        return "tenant_migrating", "This store is moving to its own servers and will be back in a few minutes."
     if tenant.status in (Tenant.Status.PENDING_PROVISIONING, Tenant.Status.PROVISIONING):
         return "tenant_not_live", "This store is being prepared and is not open yet."
     if tenant.status == Tenant.Status.ACTIVE:  # dedicated: served by its own stack, not from here

@@ -16,6 +16,8 @@ class Tenant(TenantMixin):
         REJECTED = "rejected", "Rejected"
         DEPROVISIONING = "deprovisioning", "Deprovisioning"
         DEPROVISIONED = "deprovisioned", "Deprovisioned"
+        # A shared store being moved to its own database: closed (no writes) while its data is copied.
+        MIGRATING = "migrating", "Migrating to dedicated"
 
     class Tenancy(models.TextChoices):
         SHARED = "shared", "Shared"
@@ -40,6 +42,9 @@ class Tenant(TenantMixin):
     rejection_reason = models.CharField(max_length=500, blank=True, default="")
     # A dedicated tenant's own database (local provisioning backend), once it has been created.
     database_name = models.CharField(max_length=63, blank=True, default="")
+    # Where the front proxy sends a live dedicated store's requests: its own stack's web endpoint
+    # (set when that stack's web process starts, `manage.py serve_dedicated`); empty: not served yet.
+    upstream_url = models.URLField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +62,7 @@ class Tenant(TenantMixin):
                         "rejected",
                         "deprovisioning",
                         "deprovisioned",
+                        "migrating",
                     ]
                 ),
                 name="tenant_status_valid",

@@ -8,7 +8,7 @@ from django.core.cache import caches
 from tenants.models import Domain, Tenant
 
 _CACHE_ALIAS = "routing"
-_ROUTE_FIELDS = ("id", "schema_name", "slug", "name", "status", "tenancy", "suspension_reason")
+_ROUTE_FIELDS = ("id", "schema_name", "slug", "name", "status", "tenancy", "suspension_reason", "upstream_url")
 _MISSING = "missing"
 
 

@@ -20,6 +20,7 @@ from billing.models import Plan
 from billing.selectors import public_plan, public_plan_codes
 from billing.services import start_subscription
 from config.db_backend import connection
+from storefront.marketplace.services import set_store_listings_live
 from tenants import schema_pool
 from tenants.accounts.models import Membership, User
 from tenants.accounts.services import add_staff_member, issue_api_token
@@ -231,9 +232,11 @@ def _request_pool_refill() -> None:
 
 def suspend_tenant(tenant: Tenant, reason: str = "") -> Tenant:
     """Close the store to buyers and its API; its data is kept untouched."""
-    Tenant.objects.filter(pk=tenant.pk).update(
-        status=Tenant.Status.SUSPENDED, suspension_reason=reason[:200] or "Suspended by the platform."
-    )
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(
+            status=Tenant.Status.SUSPENDED, suspension_reason=reason[:200] or "Suspended by the platform."
+        )
+        set_store_listings_live(tenant.pk, False)  # gone from marketplace search at once
     tenant.refresh_from_db()
     forget_tenant_routes(tenant)
     logger.info("tenant suspended", extra={"tenant": tenant.slug, "reason": tenant.suspension_reason})
@@ -243,7 +246,9 @@ def suspend_tenant(tenant: Tenant, reason: str = "") -> Tenant:
 def reactivate_tenant(tenant: Tenant) -> Tenant:
     if tenant.status != Tenant.Status.SUSPENDED:
         raise ValueError(f"Only a suspended store can be reactivated; '{tenant.slug}' is {tenant.status}.")
-    Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.ACTIVE, suspension_reason="")
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.ACTIVE, suspension_reason="")
+        set_store_listings_live(tenant.pk, True)
     tenant.refresh_from_db()
     forget_tenant_routes(tenant)
     logger.info("tenant reactivated", extra={"tenant": tenant.slug})

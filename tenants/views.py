@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from storefront.marketplace.pages import marketplace_search_context
 from tenants import services
 from tenants.forms import SignupForm
 from tenants.handoff import make_handoff_token, redeem_handoff_token
@@ -37,7 +38,7 @@ def _spend_form_token(request: HttpRequest, token: str) -> bool:
 def marketplace_home(request: HttpRequest) -> HttpResponse:
     stores = Tenant.objects.filter(status=Tenant.Status.ACTIVE).order_by("name")[:50]
     rows = [{"store": store, "url": store_url(store.slug)} for store in stores]
-    return render(request, "tenants/marketplace_home.html", {"rows": rows})
+    return render(request, "tenants/marketplace_home.html", {"rows": rows, **marketplace_search_context(request)})
 
 
 def _signup_context(form: SignupForm) -> dict[str, object]:

@@ -45,7 +45,7 @@ class StepContext:
             self.secrets.append(value)
         return value
 
-    def remember(self, **outputs: str) -> None:
+    def remember(self, **outputs: object) -> None:
         """Merge non-secret `outputs` into the run's record, committed at once."""
         with transaction.atomic():
             run = ProvisioningRun.objects.select_for_update().get(pk=self.run.pk)
@@ -76,9 +76,15 @@ class ProvisioningBackend(ABC):
     @abstractmethod
     def deprovision_steps(self) -> list[StepSpec]: ...
 
+    def upgrade_steps(self) -> list[StepSpec]:
+        """Moving a shared tenant onto its own stack: a backend that cannot copy a schema's data says so."""
+        raise NotImplementedError(f"The {self.name} backend cannot upgrade a shared tenant to dedicated yet.")
+
     def steps(self, kind: str) -> list[StepSpec]:
         if kind == ProvisioningRun.Kind.DEPROVISION:
             return self.deprovision_steps()
+        if kind == ProvisioningRun.Kind.UPGRADE:
+            return self.upgrade_steps()
         return self.provision_steps()
 
     def step(self, kind: str, name: str) -> StepSpec:

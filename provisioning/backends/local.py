@@ -4,6 +4,7 @@ manage.py), and taken down after a final pg_dump export."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,12 +17,14 @@ from urllib.parse import quote
 
 import psycopg2
 from django.conf import settings
+from django_tenants.utils import get_public_schema_name, schema_exists
 from psycopg2 import errors, sql
 
-from provisioning import stack_state
+from provisioning import schema_transfer, stack_state
 from provisioning.backends.base import Outcome, ProvisioningBackend, StepContext, StepFailed, StepSpec
 from provisioning.management.commands.bootstrap_dedicated_owner import OWNER_ALREADY_PRESENT
-from tenants.models import Tenant
+from provisioning.management.commands.register_dedicated_store import STORE_FIELDS
+from tenants.models import Domain, Tenant
 
 MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
 # PostgreSQL's identifier limit.
@@ -45,6 +48,24 @@ def _server() -> dict[str, Any]:
         "password": default.get("PASSWORD") or "",
         "maintenance_db": default["NAME"],
     }
+
+
+@contextmanager
+def _connect(dbname: str) -> Iterator[Any]:
+    """A plain connection (not autocommit) to database `dbname` on the platform's server."""
+    server = _server()
+    conn = psycopg2.connect(
+        dbname=dbname,
+        user=server["user"] or None,
+        password=server["password"] or None,
+        host=server["host"] or None,
+        port=server["port"] or None,
+        application_name="provisioning schema copy",
+    )
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 @contextmanager
@@ -121,10 +142,26 @@ def run_command(ctx: StepContext, what: str, command: list[str], *, env: dict[st
     return completed.stdout.strip()
 
 
+def media_root_for(slug: str) -> Path:
+    """Where a dedicated store's stack on this machine keeps its files (its storage prefix is `public/`)."""
+    return Path(settings.MEDIA_ROOT) / "dedicated" / slug
+
+
+def dedicated_environment(slug: str, database: str) -> dict[str, str]:
+    """The environment of a process of the store's stack: this one's, on the store's own database and files."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(database),
+        "TENANCY_MODE": "dedicated",
+        "MEDIA_ROOT": str(media_root_for(slug)),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def run_manage_py(ctx: StepContext, database: str, *args: str, stdin: str = "") -> str:
     """manage.py in single-tenant mode against the tenant's own database: the same code as the platform."""
     ctx.secret(_server()["password"])
-    env = {**os.environ, "DATABASE_URL": database_url(database), "TENANCY_MODE": "dedicated", "PYTHONUNBUFFERED": "1"}
+    env = dedicated_environment(ctx.tenant.slug, database)
     return run_command(ctx, f"manage.py {args[0]}", [sys.executable, str(MANAGE_PY), *args], env=env, stdin=stdin)
 
 
@@ -174,6 +211,45 @@ def bootstrap_owner(ctx: StepContext) -> Outcome:
     # Only the dedicated database holds the owner's credentials from now on.
     Tenant.objects.filter(pk=tenant.pk).update(pending_owner_password="")
     return Outcome.ALREADY_DONE if output.endswith(OWNER_ALREADY_PRESENT) else Outcome.DONE
+
+
+def register_store(ctx: StepContext) -> Outcome:
+    """Record the store and its hostnames in its own database: there, routing finds it by host."""
+    tenant = Tenant.objects.get(pk=ctx.tenant.pk)
+    domains = list(
+        Domain.objects.filter(tenant=tenant).order_by("-is_primary", "domain").values_list("domain", flat=True)
+    )
+    record = {field: getattr(tenant, field) for field in STORE_FIELDS}
+    output = run_manage_py(
+        ctx, _tenant_database(ctx), "register_dedicated_store", stdin=json.dumps({**record, "domains": domains})
+    )
+    return Outcome.ALREADY_DONE if "already registered" in output else Outcome.DONE
+
+
+def copy_shared_data(ctx: StepContext) -> Outcome:
+    """Copy the shared schema's every row into the dedicated database (closed store, one transaction on
+    the target, counts verified); a replay empties the target tables and copies again."""
+    tenant = Tenant.objects.get(pk=ctx.tenant.pk)
+    if not schema_exists(tenant.schema_name):
+        raise StepFailed(f"The shared schema {tenant.schema_name} does not exist; nothing to copy from.")
+    if tenant.status != Tenant.Status.MIGRATING:
+        raise StepFailed(f"The store is {tenant.status}, not closed for migrating; its data could still change.")
+    target_name = _tenant_database(ctx)
+    ctx.secret(_server()["password"])
+    with _connect(_server()["maintenance_db"]) as source, _connect(target_name) as target:
+        try:
+            copies = schema_transfer.copy_schema(source, tenant.schema_name, target, ctx.say)
+        except schema_transfer.TransferRefused as error:
+            raise StepFailed(str(error)) from error
+    files = Path(settings.MEDIA_ROOT) / tenant.schema_name
+    if files.is_dir():
+        # Uploaded files follow (filesystem storage): kept in the shared media too until the upgrade is confirmed.
+        shutil.copytree(files, media_root_for(tenant.slug) / get_public_schema_name(), dirs_exist_ok=True)
+        ctx.say(f"Copied the store's files from {files}.")
+    total = sum(copy.target_rows for copy in copies)
+    ctx.remember(row_counts={copy.table: copy.target_rows for copy in copies})
+    ctx.say(f"Copied {total} rows in {len(copies)} tables from {tenant.schema_name} to {target_name}; counts match.")
+    return Outcome.DONE
 
 
 def verify_health(ctx: StepContext) -> Outcome:
@@ -238,6 +314,18 @@ class LocalBackend(ProvisioningBackend):
             StepSpec("create_database", "Create the dedicated database", create_database),
             StepSpec("migrate_database", "Migrate it (single-tenant mode)", migrate_database),
             StepSpec("bootstrap_owner", "Bootstrap the owner account", bootstrap_owner),
+            StepSpec("register_store", "Register the store and its hostnames in its database", register_store),
+            StepSpec("verify_health", "Verify health", verify_health),
+            StepSpec("switch_routing", "Switch routing: the store goes live", stack_state.switch_routing, True),
+        ]
+
+    def upgrade_steps(self) -> list[StepSpec]:
+        return [
+            StepSpec("create_database", "Create the dedicated database", create_database),
+            StepSpec("migrate_database", "Migrate it (single-tenant mode)", migrate_database),
+            StepSpec("close_shared_store", "Close the shared store for the copy", stack_state.close_shared_store),
+            StepSpec("copy_shared_data", "Copy the shared schema's data (row counts verified)", copy_shared_data),
+            StepSpec("register_store", "Register the store and its hostnames in its database", register_store),
             StepSpec("verify_health", "Verify health", verify_health),
             StepSpec("switch_routing", "Switch routing: the store goes live", stack_state.switch_routing, True),
         ]

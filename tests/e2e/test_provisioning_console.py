@@ -9,17 +9,31 @@ import pytest
 
 from provisioning.models import ProvisioningRun
 from tenants.models import Tenant
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, store_api
 
 # The provisioning suite's fixtures: dedicated databases named for this test database and dropped
 # afterwards (autouse), platform staff, a real Celery worker.
-from tests.provisioning.conftest import STAFF_EMAIL, dedicated_prefix, staff_user, worker  # noqa: F401
+from tests.provisioning.conftest import (  # noqa: F401
+    STAFF_EMAIL,
+    dedicated_database,
+    dedicated_prefix,
+    staff_user,
+    worker,
+)
+from tests.provisioning.dedicated_stack import serving
 
 pytestmark = pytest.mark.slow
 
 
-def test_staff_approve_in_the_browser_and_watch_the_run_go_live(platform, page, make_store, staff_user, worker):  # noqa: F811
-    make_store(subdomain="pottery", store_name="Calder Pottery", tenancy="dedicated")
+def test_staff_approve_in_the_browser_and_watch_the_run_go_live(  # noqa: F811
+    platform,
+    page,
+    make_store,
+    staff_user,  # noqa: F811
+    worker,  # noqa: F811
+    tmp_path,
+):
+    make_store(subdomain="pottery", store_name="Calder Pottery", email="potter@example.com", tenancy="dedicated")
     page.goto(f"{platform}/admin/login/?next=/console/%3Fstatus%3Dpending_provisioning")
     page.fill("input[name=username]", STAFF_EMAIL)
     page.fill("input[name=password]", STRONG_PASSWORD)
@@ -37,6 +51,23 @@ def test_staff_approve_in_the_browser_and_watch_the_run_go_live(platform, page, 
         "document.querySelector('#run-progress').innerText.includes('the store is live')", timeout=90_000
     )
     assert "Succeeded" in progress.inner_text()
-    assert progress.locator("tr.step-succeeded").count() == 5
+    assert progress.locator("tr.step-succeeded").count() == 6
     assert ProvisioningRun.objects.get().state == "succeeded"
     assert Tenant.objects.get(slug="pottery").status == "active"
+
+    # The store's own stack serves its hostname from its own database, behind the platform's address.
+    with serving("pottery", tmp_path):
+        login = store_api("pottery").post(
+            "/api/v1/auth/token", {"email": "potter@example.com", "password": STRONG_PASSWORD}, format="json"
+        )
+        product = {"title": "Moon jar", "price": 12500, "sku": "POT-MOON", "status": "active", "stock": 1}
+        assert (
+            store_api("pottery", login.json()["token"]).post("/api/v1/products", product, format="json").status_code
+            == 201
+        )
+        page.goto(platform.replace("localhost", "pottery.localhost") + "/")
+        assert "Moon jar" in page.content()
+    database = Tenant.objects.get(slug="pottery").database_name
+    with dedicated_database(database) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT title FROM catalog_product")
+        assert cursor.fetchall() == [("Moon jar",)]

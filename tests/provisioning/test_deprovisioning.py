@@ -7,7 +7,8 @@ import pytest
 
 from provisioning import execution
 from provisioning.models import ProvisioningRun
-from tenants.models import Tenant
+from tenants.models import Domain, Tenant
+from tests.conftest import store_api
 from tests.provisioning.conftest import databases_with_prefix, step_states
 
 pytestmark = pytest.mark.usefixtures("committed_tenancy")
@@ -38,7 +39,10 @@ def test_deprovisioning_exports_then_drops_the_database_and_leaves_nothing(
     assert run.outputs["export"] == str(export)
     assert databases_with_prefix(dedicated_prefix) == set()
     tenant = Tenant.objects.get(slug="pottery")
-    assert tenant.status == "deprovisioned" and tenant.database_name == ""
+    assert tenant.status == "deprovisioned" and tenant.database_name == "" and tenant.upstream_url == ""
+    # No hostname routes to it any more: its domains are gone and its host is unknown.
+    assert not Domain.objects.filter(tenant=tenant).exists()
+    assert store_api("pottery").get("/").status_code == 404
     # Replaying the finished run does nothing more.
     assert execution.execute_run(run_id) == "succeeded"
 

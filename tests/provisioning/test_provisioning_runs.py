@@ -15,7 +15,14 @@ from tests.provisioning.conftest import dedicated_database, step_attempts, step_
 
 pytestmark = pytest.mark.usefixtures("committed_tenancy")
 
-PROVISION_STEPS = ["create_database", "migrate_database", "bootstrap_owner", "verify_health", "switch_routing"]
+PROVISION_STEPS = [
+    "create_database",
+    "migrate_database",
+    "bootstrap_owner",
+    "register_store",
+    "verify_health",
+    "switch_routing",
+]
 
 
 def test_an_approved_request_runs_to_a_live_store_in_its_own_database(staff_api, make_store, worker, dedicated_prefix):
@@ -76,6 +83,7 @@ def test_a_failed_step_is_recorded_and_a_retry_finishes_the_run(staff_api, make_
         "create_database": "succeeded",
         "migrate_database": "failed",
         "bootstrap_owner": "pending",
+        "register_store": "pending",
         "verify_health": "pending",
         "switch_routing": "pending",
     }
@@ -96,6 +104,7 @@ def test_a_failed_step_is_recorded_and_a_retry_finishes_the_run(staff_api, make_
         "create_database": 1,  # done steps are not repeated
         "migrate_database": 2,
         "bootstrap_owner": 1,
+        "register_store": 1,
         "verify_health": 1,
         "switch_routing": 1,
     }

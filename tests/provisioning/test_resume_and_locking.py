@@ -64,6 +64,7 @@ def test_a_run_interrupted_after_a_step_did_its_work_resumes_with_nothing_made_t
         "create_database": "succeeded",
         "migrate_database": "succeeded",
         "bootstrap_owner": "running",  # left as the dead worker left it
+        "register_store": "pending",
         "verify_health": "pending",
         "switch_routing": "pending",
     }
@@ -76,6 +77,7 @@ def test_a_run_interrupted_after_a_step_did_its_work_resumes_with_nothing_made_t
         "create_database": 1,
         "migrate_database": 1,
         "bootstrap_owner": 2,
+        "register_store": 1,
         "verify_health": 1,
         "switch_routing": 1,
     }

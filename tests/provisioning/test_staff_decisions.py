@@ -122,20 +122,6 @@ def test_retrying_a_run_that_has_not_failed_is_a_conflict(staff_api, make_store,
     assert ProvisioningRun.objects.get(pk=run_id).state == "pending"
 
 
-def test_the_terraform_backend_is_only_a_placeholder_and_approving_with_it_changes_nothing(
-    staff_api, make_store, settings
-):
-    settings.PROVISIONING_BACKEND = "terraform"
-    make_store(subdomain="pottery", tenancy="dedicated")
-
-    response = staff_api.post("/api/v1/staff/tenants/pottery/approve")
-
-    assert response.status_code == 409
-    assert "not implemented" in response.json()["detail"]
-    assert Tenant.objects.get(slug="pottery").status == "pending_provisioning"
-    assert not ProvisioningRun.objects.exists()
-
-
 def _buyer_client() -> Client:
     User.objects.create_user("buyer@example.com", STRONG_PASSWORD)  # a public account, not staff
     client = Client(HTTP_HOST="localhost")

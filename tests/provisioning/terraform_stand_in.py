@@ -1,0 +1,104 @@
+"""Fixtures for the `terraform` backend's tests: the stand-in CLI (tests/fakes/terraform/terraform) first
+on PATH, its remote state and call records under the test's tmp_path, the backend selected and pointed
+at them, and readers for what the stand-ins recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FAKES = Path(__file__).resolve().parents[1] / "fakes" / "terraform"
+BUCKET = "lb-test-terraform-state"
+LOCK_TABLE = "lb-test-terraform-locks"
+REGION = "eu-west-2"
+
+
+def read_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@dataclass
+class TerraformStandIn:
+    root: Path
+    workdir_root: Path
+
+    @property
+    def remote(self) -> Path:
+        return self.root / "remote"
+
+    @property
+    def calls_file(self) -> Path:
+        return self.root / "terraform-calls.jsonl"
+
+    @property
+    def stack_calls_file(self) -> Path:
+        return self.root / "stack-calls.jsonl"
+
+    def calls(self) -> list[dict[str, Any]]:
+        return read_lines(self.calls_file)
+
+    def commands(self) -> list[str]:
+        """Each call as `command [subcommand]`, e.g. ["init", "plan", "apply", "output"]."""
+        names = []
+        for call in self.calls():
+            argv = [arg for arg in call["argv"] if not arg.startswith("-")]
+            names.append(" ".join(argv[:2]) if argv[:1] == ["state"] else argv[0])
+        return names
+
+    def calls_of(self, command: str) -> list[list[str]]:
+        return [call["argv"] for call in self.calls() if call["argv"][0] == command]
+
+    def stack_calls(self) -> list[dict[str, Any]]:
+        return read_lines(self.stack_calls_file)
+
+    def resource_events(self) -> list[dict[str, Any]]:
+        return read_lines(self.remote / "resources.jsonl")
+
+    def created(self) -> Counter[str]:
+        return Counter(event["address"] for event in self.resource_events() if event["op"] == "create")
+
+    def destroyed(self) -> Counter[str]:
+        return Counter(event["address"] for event in self.resource_events() if event["op"] == "destroy")
+
+    def state(self, slug: str) -> dict[str, Any]:
+        return json.loads((self.remote / BUCKET / "tenants" / slug / "terraform.tfstate").read_text())
+
+    def environment(self) -> dict[str, str]:
+        """What a worker process needs to use the stand-ins like this test process does."""
+        return {
+            "PATH": f"{FAKES}{os.pathsep}{os.environ['PATH']}",
+            "FAKE_TERRAFORM_STATE_DIR": str(self.remote),
+            "FAKE_TERRAFORM_CALLS": str(self.calls_file),
+            "FAKE_STACK_CALLS": str(self.stack_calls_file),
+            "PROVISIONING_BACKEND": "terraform",
+            "PROVISIONING_TERRAFORM_WORKDIR": str(self.workdir_root),
+            "PROVISIONING_TF_STATE_BUCKET": BUCKET,
+            "PROVISIONING_TF_LOCK_TABLE": LOCK_TABLE,
+            "PROVISIONING_AWS_REGION": REGION,
+            "PROVISIONING_TF_LOCK_TIMEOUT": "1s",
+            "PROVISIONING_TERRAFORM_PASS_ENV": "FAKE_TERRAFORM_,FAKE_STACK_",
+            "PROVISIONING_TERRAFORM_MANAGE_COMMAND": str(FAKES / "stack-manage"),
+        }
+
+
+@pytest.fixture
+def terraform_stand_in(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TerraformStandIn:
+    stand_in = TerraformStandIn(root=tmp_path / "terraform-stand-in", workdir_root=tmp_path / "terraform-work")
+    stand_in.root.mkdir()
+    for name in ("PATH", "FAKE_TERRAFORM_STATE_DIR", "FAKE_TERRAFORM_CALLS", "FAKE_STACK_CALLS"):
+        monkeypatch.setenv(name, stand_in.environment()[name])
+    settings.PROVISIONING_BACKEND = "terraform"
+    settings.PROVISIONING_TERRAFORM_WORKDIR = stand_in.workdir_root
+    settings.PROVISIONING_TF_STATE_BUCKET = BUCKET
+    settings.PROVISIONING_TF_LOCK_TABLE = LOCK_TABLE
+    settings.PROVISIONING_AWS_REGION = REGION
+    settings.PROVISIONING_TF_LOCK_TIMEOUT = "1s"
+    settings.PROVISIONING_TERRAFORM_PASS_ENV = ["FAKE_TERRAFORM_", "FAKE_STACK_"]
+    settings.PROVISIONING_TERRAFORM_MANAGE_COMMAND = str(FAKES / "stack-manage")
+    return stand_in
