@@ -72,8 +72,10 @@ class BoundingBox:
 def bounding_box(lat: float, lon: float, radius_km: float) -> BoundingBox:
     """A lat/lon box holding every point within `radius_km` of (lat, lon): the indexed prefilter of a
     distance filter (the exact haversine check runs on what it lets through)."""
-    dlat = radius_km / KM_PER_DEGREE
+    # A hair wider than exact (1e-9 degrees, a tenth of a millimetre): a point right on the circle must
+    # not fall outside by a rounding error; the haversine check after it is the exact one.
+    dlat = radius_km / KM_PER_DEGREE + 1e-9
     # Longitude degrees shrink with latitude; near a pole the box spans every longitude.
     cos_lat = math.cos(math.radians(min(89.0, abs(lat) + dlat)))
-    dlon = 180.0 if cos_lat <= 0 else min(180.0, radius_km / (KM_PER_DEGREE * cos_lat))
+    dlon = 180.0 if cos_lat <= 0 else min(180.0, radius_km / (KM_PER_DEGREE * cos_lat) + 1e-9)
     return BoundingBox(lat - dlat, lat + dlat, lon - dlon, lon + dlon)
