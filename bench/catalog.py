@@ -107,6 +107,7 @@ def build_single_tenant_database(source_url: str, template: str, products: int) 
     script = re.sub(rf"\b{re.escape(template)}\b", "public", script)
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # the catalog's trigram index needs it
         cursor.execute(script)
     conn.close()
     seed_products(url, ["public"], products)
