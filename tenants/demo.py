@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from storefront.catalog import services as catalog
 from storefront.catalog.models import Product
 from tenants.accounts.models import User
 from tenants.models import Tenant
@@ -106,19 +107,22 @@ def ensure_demo_store(store: DemoStore) -> tuple[Tenant, bool, int]:
         tenant = result.tenant
     added = 0
     with tenant_context(tenant):
+        existing = set(Product.objects.values_list("sku", flat=True))
         for product in store.products:
-            _, was_added = Product.objects.get_or_create(
+            if product.sku in existing:
+                continue
+            # Through the catalog's service, as a merchant would: the product is published to the
+            # marketplace (the outbox) and counts against the plan like any other.
+            catalog.create_product(
                 sku=product.sku,
-                defaults={
-                    "title": product.title,
-                    "description": product.description,
-                    "price": product.price,
-                    "currency": "GBP",
-                    "stock": product.stock,
-                    "status": Product.Status.ACTIVE,
-                },
+                title=product.title,
+                description=product.description,
+                price=product.price,
+                currency="GBP",
+                stock=product.stock,
+                status=Product.Status.ACTIVE,
             )
-            added += was_added
+            added += 1
     return tenant, created, added
 
 
