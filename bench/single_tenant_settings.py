@@ -25,8 +25,12 @@ DATABASES = {
 DATABASE_ROUTERS: list[str] = []
 MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("tenants.middleware.")]
 ROOT_URLCONF = "bench.single_tenant_urls"
+# Plain keys, under a prefix of their own: the platform's cached reads are never this app's.
 CACHES = {
-    alias: {key: value for key, value in cache.items() if key not in ("KEY_FUNCTION", "REVERSE_KEY_FUNCTION")}
+    alias: {
+        **{key: value for key, value in cache.items() if key not in ("KEY_FUNCTION", "REVERSE_KEY_FUNCTION")},
+        "KEY_PREFIX": f"single-tenant:{cache.get('KEY_PREFIX', '')}",
+    }
     for alias, cache in CACHES.items()
 }
 STORAGES = {**STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}

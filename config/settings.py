@@ -127,7 +127,7 @@ _CACHE_KEY_PREFIX = env(
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _CACHE_KEY_PREFIX,
             "KEY_FUNCTION": "django_tenants.cache.make_key",

@@ -21,7 +21,7 @@ from billing.selectors import public_plan, public_plan_codes
 from billing.services import start_subscription
 from config.db_backend import connection
 from storefront.marketplace.services import set_store_listings_live
-from tenants import schema_pool
+from tenants import cache_generations, schema_pool
 from tenants.accounts.models import Membership, User
 from tenants.accounts.services import add_staff_member, issue_api_token
 from tenants.models import Domain, Tenant
@@ -161,6 +161,8 @@ def sign_up_merchant(request: SignupRequest) -> SignupResult:
             settings.TENANT_POOL_SIZE,
         )
     if result.tenant.tenancy == Tenant.Tenancy.SHARED:
+        # The schema's name may have been a deleted store's: its cached reads are not this store's.
+        cache_generations.start_schema(result.tenant.schema_name)
         transaction.on_commit(_request_pool_refill)
     logger.info(
         "merchant signed up",

@@ -182,3 +182,25 @@ def test_celery_tasks_run_in_the_schema_of_the_tenant_that_sent_them(make_store)
             done.wait(0.1)
 
     assert sorted(seen_by_task) == [("t_alpha", ["Alpha secret jam"]), ("t_beta", ["Beta honey"])]
+
+
+def test_a_new_store_in_a_freed_schema_name_never_reads_the_old_stores_cached_pages(make_store):
+    from tenants import cache_generations
+
+    old = make_store(subdomain="reused")
+    old_api = store_api("reused", old.token)
+    old_api.post("/api/v1/products", {"title": "Old stock", "sku": "OLD-1", "price": 100}, format="json")
+    assert old_api.get("/api/v1/products").json()["count"] == 1  # now cached under the schema's name
+    schema = old.tenant.schema_name
+    # The old store is gone and its schema name is given to a new one (as when a slug is freed).
+    connection.set_schema_to_public()
+    from billing.models import Subscription
+
+    Subscription.objects.filter(tenant=old.tenant).delete()
+    old.tenant.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER SCHEMA "{schema}" RENAME TO "gone_{schema}"')  # as good as dropped
+    new = make_store(subdomain="reused")
+
+    assert new.tenant.schema_name == schema and cache_generations.enabled()
+    assert store_api("reused", new.token).get("/api/v1/products").json()["count"] == 0

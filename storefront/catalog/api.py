@@ -3,6 +3,7 @@ profile, CSV import and export. Views parse and shape; `services`, `imports` and
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -108,10 +109,19 @@ class ProductViewSet(WritesThroughServices):
         return super().filter_queryset(queryset)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Every member of the store sees the same list: a page is cached by what shapes it (the host
+        # and scheme its links use, the query) until the catalog changes (selectors.catalog_changed).
+        shape = f"{request.scheme}://{request.get_host()}?{sorted(request.query_params.lists())}"
+        key = hashlib.sha256(shape.encode()).hexdigest()
+        cached, generation = selectors.cached_product_page(key)
+        if cached is not None:
+            return Response(cached)
         # A page of plain rows in the serializer's shape (tests hold the two equal): instantiating
         # models and running serializer fields for every row cost more than the rest of the request.
         page = self.paginate_queryset(selectors.product_rows(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response(selectors.shaped_product_rows(page or []))
+        response = self.get_paginated_response(selectors.shaped_product_rows(page or []))
+        selectors.cache_product_page(key, generation, response.data)
+        return response
 
     @extend_schema(
         responses=CSV_RESPONSE, filters=True, description="The catalog as CSV (streamed), filtered like the list."

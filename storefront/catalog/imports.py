@@ -263,6 +263,7 @@ def _upsert(parsed: dict[str, product_csv.ProductRow], header: product_csv.Heade
     Product.objects.bulk_create(products, update_conflicts=True, unique_fields=["sku"], update_fields=update_fields)
     # In the batch's transaction: the marketplace hears of exactly the rows that committed.
     publishing.record_product_changes(product.pk for product in products)
+    selectors.catalog_changed()  # bulk writes send no model signals
     return len(parsed) - len(existing)
 
 

@@ -12,11 +12,13 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django_tenants.utils import tenant_context
+from rest_framework import serializers
 
 from config.db_backend import connection
 from storefront.catalog import browsing, product_csv, product_search
 from storefront.catalog.currencies import DEFAULT_CURRENCY
 from storefront.catalog.models import Category, ImportJob, ImportRowError, Product, SellerProfile
+from tenants import cache_generations
 from tenants.models import Tenant
 
 EXPORT_CHUNK = 2000
@@ -49,11 +51,35 @@ def shaped_product_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             "status": row["status"],
             "category": row["category_slug"],
             "tags": row["tags"],
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
+            # As the serializer's DateTimeField writes them, once (a cached page is then plain strings).
+            "created_at": _DATETIME.to_representation(row["created_at"]),
+            "updated_at": _DATETIME.to_representation(row["updated_at"]),
         }
         for row in rows
     ]
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+# The product list's pages are cached per store, request host and query until the catalog changes:
+# `catalog_changed` runs on every product or category save or delete (signals, see apps.py) and after
+# bulk writes (CSV import). TTL as a backstop.
+CATALOG = "catalog"
+PRODUCT_PAGE_CACHE_SECONDS = 60
+
+
+def cached_product_page(key: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(a cached page of the product list, or None; the generation to store a fresh one under)."""
+    return cache_generations.read(CATALOG, f"product-page:{key}")
+
+
+def cache_product_page(key: str, generation: str | None, page: dict[str, Any]) -> None:
+    cache_generations.store(CATALOG, f"product-page:{key}", generation, page, PRODUCT_PAGE_CACHE_SECONDS)
+
+
+def catalog_changed() -> None:
+    cache_generations.bump(CATALOG)
 
 
 def categories() -> QuerySet[Category]:

@@ -14,9 +14,13 @@ from django_tenants.utils import get_public_schema_name
 
 from billing.limits import check_store_limit
 from config.db_backend import connection
+from tenants import cache_generations
 from tenants.accounts.models import ApiToken, Membership, User
 
 TOKEN_PREFIX = "lb_"
+# The cache generation of a schema's accounts, and how long a token found good is trusted at most.
+ACCOUNTS = "accounts"
+TOKEN_CACHE_SECONDS = 300
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
@@ -32,21 +36,35 @@ def issue_api_token(user: User) -> str:
 
 
 def user_for_token(raw_token: str) -> User | None:
-    """The active member of this host holding `raw_token`, found with their membership in one query."""
-    tokens = ApiToken.objects.select_related("user").filter(digest=token_digest(raw_token))
-    if not _on_root_host():
-        tokens = tokens.annotate(holder_is_member=Exists(Membership.objects.filter(user=OuterRef("user_id"))))
-    token = tokens.first()
-    if token is None or not token.user.is_active:
-        return None
-    if not (token.user.is_staff if _on_root_host() else token.holder_is_member):  # type: ignore[attr-defined]
-        return None
+    """The active member of this host holding `raw_token`, found with their membership in one query.
+
+    A token found good is cached (per schema) until any user, membership or token of the schema
+    changes (`ACCOUNTS` generation, bumped by the signals in `apps.py`), or for TOKEN_CACHE_SECONDS:
+    a revoked token, a deactivated user or a removed member is refused on the next request.
+    """
+    digest = token_digest(raw_token)
+    cached, generation = cache_generations.read(ACCOUNTS, digest)
+    if cached is not None:
+        user, token_id, last_used_at = cached
+    else:
+        tokens = ApiToken.objects.select_related("user").filter(digest=digest)
+        if not _on_root_host():
+            tokens = tokens.annotate(holder_is_member=Exists(Membership.objects.filter(user=OuterRef("user_id"))))
+        token = tokens.first()
+        if token is None or not token.user.is_active:
+            return None
+        if not (token.user.is_staff if _on_root_host() else token.holder_is_member):  # type: ignore[attr-defined]
+            return None
+        user, token_id, last_used_at = token.user, token.pk, token.last_used_at
     now = timezone.now()
     # A write on every API request would cost more than the request's own work: record use at
     # minute granularity, which is all "last used" needs.
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if last_used_at is None or now - last_used_at >= LAST_USED_GRANULARITY:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        last_used_at, cached = now, None
+    if cached is None:
+        cache_generations.store(ACCOUNTS, digest, generation, (user, token_id, last_used_at), TOKEN_CACHE_SECONDS)
+    return user
 
 
 def _on_root_host() -> bool:

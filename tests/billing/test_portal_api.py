@@ -82,9 +82,9 @@ def test_the_owner_sees_usage_per_metric_and_the_projected_total(owner, store, d
 
     owner.get("/api/v1/billing/subscription")  # the host's route is cached from now on
 
-    # When the owner looks: the token with its membership (1 query; its last use was recorded by the
-    # warm-up request), owner check (1), subscription and plan, charges, tiers, usage, pending items (5)
-    with django_assert_num_queries(7):
+    # When the owner looks: the token check is cached since the warm-up request (no query), owner
+    # check (1), subscription and plan, charges, tiers, usage, pending items (5)
+    with django_assert_num_queries(6):
         response = owner.get("/api/v1/billing/usage")
 
     # Then every metric shows its quantity against the allowance, and the total adds up

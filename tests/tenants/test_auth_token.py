@@ -125,3 +125,42 @@ def test_token_use_is_recorded_without_a_write_on_every_request(make_store):
     assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
     connection.set_tenant(store.tenant)
     assert ApiToken.objects.get().last_used_at == first_use
+
+
+@pytest.mark.parametrize("change", ["revoke", "deactivate", "remove_membership", "unstaff_on_root"])
+def test_a_cached_token_check_gives_way_at_once_to_a_revocation(make_store, root_api, change):
+    from django.db import connection
+
+    from tenants.accounts.models import Membership
+    from tenants.accounts.services import add_staff_member, issue_api_token
+
+    store = make_store()
+    if change == "unstaff_on_root":
+        connection.set_schema_to_public()
+        staff = User.objects.create_user("ops@localbazaar.test", STRONG_PASSWORD, is_staff=True)
+        client = root_api
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_api_token(staff)}")
+        path = "/api/v1/staff/tenants"
+    else:
+        connection.set_tenant(store.tenant)
+        staff = add_staff_member("helper@example.com", STRONG_PASSWORD)
+        client = store_api(store.tenant.slug, issue_api_token(staff))
+        path = "/api/v1/products"
+    connection.set_schema_to_public()
+    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 200  # answered from the cached check
+
+    connection.set_tenant(store.tenant) if change != "unstaff_on_root" else connection.set_schema_to_public()
+    if change == "revoke":
+        ApiToken.objects.get(user=staff).delete()
+    elif change == "deactivate":
+        staff.is_active = False
+        staff.save()
+    elif change == "remove_membership":
+        Membership.objects.filter(user=staff).delete()
+    else:
+        staff.is_staff = False
+        staff.save()
+    connection.set_schema_to_public()
+
+    assert client.get(path).status_code == 401
