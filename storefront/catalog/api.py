@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
-from django.http import HttpResponseBase, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, parsers, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -108,20 +109,25 @@ class ProductViewSet(WritesThroughServices):
             return queryset
         return super().filter_queryset(queryset)
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # Every member of the store sees the same list: a page is cached by what shapes it (the host
-        # and scheme its links use, the query) until the catalog changes (selectors.catalog_changed).
-        shape = f"{request.scheme}://{request.get_host()}?{sorted(request.query_params.lists())}"
-        key = hashlib.sha256(shape.encode()).hexdigest()
-        cached, generation = selectors.cached_product_page(key)
-        if cached is not None:
-            return Response(cached)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # A page of plain rows in the serializer's shape (tests hold the two equal): instantiating
         # models and running serializer fields for every row cost more than the rest of the request.
-        page = self.paginate_queryset(selectors.product_rows(self.filter_queryset(self.get_queryset())))
-        response = self.get_paginated_response(selectors.shaped_product_rows(page or []))
-        selectors.cache_product_page(key, generation, response.data)
-        return response
+        renderer = request.accepted_renderer
+        if not isinstance(renderer, JSONRenderer):  # the browsable API: not worth caching
+            page = self.paginate_queryset(selectors.product_rows(self.filter_queryset(self.get_queryset())))
+            return self.get_paginated_response(selectors.shaped_product_rows(page or []))
+        # Every member of the store sees the same list: a page is cached, as the JSON it is sent as, by
+        # what shapes it (the host and scheme its links use, the query, the media type) until the catalog
+        # changes (selectors.catalog_changed). Permissions and the token were checked before this.
+        shape = f"{request.scheme}://{request.get_host()}?{sorted(request.query_params.lists())}"
+        key = hashlib.sha256(f"{shape} {request.accepted_media_type}".encode()).hexdigest()
+        body, generation = selectors.cached_product_page(key)
+        if body is None:
+            page = self.paginate_queryset(selectors.product_rows(self.filter_queryset(self.get_queryset())))
+            data = self.get_paginated_response(selectors.shaped_product_rows(page or [])).data
+            body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+            selectors.cache_product_page(key, generation, body)
+        return HttpResponse(body, content_type=renderer.media_type)
 
     @extend_schema(
         responses=CSV_RESPONSE, filters=True, description="The catalog as CSV (streamed), filtered like the list."

@@ -69,12 +69,12 @@ CATALOG = "catalog"
 PRODUCT_PAGE_CACHE_SECONDS = 60
 
 
-def cached_product_page(key: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(a cached page of the product list, or None; the generation to store a fresh one under)."""
+def cached_product_page(key: str) -> tuple[bytes | None, str | None]:
+    """(a cached page of the product list as sent, or None; the generation to store a fresh one under)."""
     return cache_generations.read(CATALOG, f"product-page:{key}")
 
 
-def cache_product_page(key: str, generation: str | None, page: dict[str, Any]) -> None:
+def cache_product_page(key: str, generation: str | None, page: bytes) -> None:
     cache_generations.store(CATALOG, f"product-page:{key}", generation, page, PRODUCT_PAGE_CACHE_SECONDS)
 
 

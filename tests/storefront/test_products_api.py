@@ -202,7 +202,7 @@ def test_the_list_costs_the_same_queries_however_many_products(api, in_store, dj
 
     assert response.json()["count"] == count
     assert all(p["category"] and p["tags"] == ["a", "b"] for p in response.json()["results"])
-    assert again.json() == response.json()
+    assert again.json() == response.json() and again["Content-Type"] == response["Content-Type"] == "application/json"
 
 
 def test_a_cached_list_shows_every_change_at_once(api, in_store):
@@ -267,3 +267,12 @@ def test_the_count_and_links_are_right_on_every_page_and_with_filters(api, in_st
     assert [len(page["results"]) for page in pages] == [2, 2, 1]
     assert pages[2]["next"] is None and pages[2]["previous"]
     assert (active["count"], len(active["results"]), active["next"]) == (2, 1, None)
+
+
+def test_the_browsable_api_still_shows_the_list(api, in_store):
+    Product.objects.create(sku="P-1", title="Browsable loaf", price=100)
+
+    page = api.get("/api/v1/products", HTTP_ACCEPT="text/html")
+
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert "Browsable loaf" in page.content.decode()
