@@ -148,6 +148,8 @@ CACHES["routing"].pop("KEY_FUNCTION")
 CACHES["routing"].pop("REVERSE_KEY_FUNCTION")
 # How long a resolved host -> tenant mapping is cached; every change to a tenant or domain evicts it.
 TENANT_CACHE_SECONDS = env.int("TENANT_CACHE_SECONDS", default=300)
+# How long each web process reuses a route it read, before asking Redis again (0: every request asks).
+TENANT_ROUTE_MEMO_SECONDS = env.float("TENANT_ROUTE_MEMO_SECONDS", default=1.0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,7 @@ stack is live (routing switched to it) or gone. Idempotent like every step."""
 from __future__ import annotations
 
 import logging
+import time
 
 from django.db import transaction
 from django_tenants.utils import schema_context
@@ -13,9 +14,10 @@ from provisioning.backends.base import Outcome, StepContext, StepFailed
 from storefront.catalog.models import ImportJob
 from storefront.marketplace.services import withdraw_store
 from tenants.models import Domain, Tenant
-from tenants.routing import forget_tenant_routes
+from tenants.routing import forget_tenant_routes, route_settle_seconds
 
 logger = logging.getLogger(__name__)
+CLOSE_SETTLE_MARGIN_SECONDS = 1.0
 
 
 def switch_routing(ctx: StepContext) -> Outcome:
@@ -57,6 +59,9 @@ def close_shared_store(ctx: StepContext) -> Outcome:
         if not closed:
             raise StepFailed(f"The tenant is {tenant.tenancy} and {tenant.status}; only live shared stores upgrade.")
         forget_tenant_routes(tenant)
+        # Other web processes reuse a route they read for up to a second: let them all see the close,
+        # and requests already past routing finish, before the copy starts.
+        time.sleep(route_settle_seconds() + CLOSE_SETTLE_MARGIN_SECONDS)
         ctx.say(f"{tenant.slug} is closed (migrating): no writes until it is live on its own database.")
         outcome = Outcome.DONE
     if running := running_imports(tenant.schema_name):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.cache import caches
 
@@ -37,8 +39,29 @@ def _cache_key(hostname: str) -> str:
     return f"tenant-host:{hostname}"
 
 
+# Each process also keeps the routes it used for TENANT_ROUTE_MEMO_SECONDS (default 1 s): a Redis round
+# trip is most of what routing costs a request. A change to a tenant evicts it here at once and from
+# Redis (`forget_tenant_routes`); other processes see it within that second. Whatever must be sure no
+# request is routed to a store any more (the upgrade's copy) waits `route_settle_seconds()` after closing it.
+_memo: dict[str, tuple[float, dict[str, object]]] = {}
+_MEMO_LIMIT = 10_000
+
+
+def route_settle_seconds() -> float:
+    """How long after a tenant changed every process routes by its new state, requests in flight aside."""
+    return float(settings.TENANT_ROUTE_MEMO_SECONDS)
+
+
+def forget_local_routes() -> None:
+    _memo.clear()
+
+
 def tenant_for_host(hostname: str) -> Tenant | None:
     """The tenant served at `hostname`, or None. Unknown hosts are cached too (briefly)."""
+    now = time.monotonic()
+    remembered = _memo.get(hostname)
+    if remembered is not None and now - remembered[0] < settings.TENANT_ROUTE_MEMO_SECONDS:
+        return _tenant(remembered[1])
     cache = caches[_CACHE_ALIAS]
     cached = cache.get(_cache_key(hostname))
     if cached == _MISSING:
@@ -52,7 +75,15 @@ def tenant_for_host(hostname: str) -> Tenant | None:
             return None
         cached = dict(zip(_ROUTE_FIELDS, row, strict=True))
         cache.set(_cache_key(hostname), cached, settings.TENANT_CACHE_SECONDS)
-    tenant = Tenant(**cached)
+    if settings.TENANT_ROUTE_MEMO_SECONDS > 0:
+        if len(_memo) >= _MEMO_LIMIT:
+            _memo.clear()
+        _memo[hostname] = (now, cached)
+    return _tenant(cached)
+
+
+def _tenant(route: dict[str, object]) -> Tenant:
+    tenant = Tenant(**route)
     tenant._state.adding = False
     return tenant
 
@@ -61,4 +92,6 @@ def forget_tenant_routes(tenant: Tenant) -> None:
     """Evict every cached route to `tenant`; call after any change to it or its domains."""
     hostnames = list(Domain.objects.filter(tenant=tenant).values_list("domain", flat=True))
     hostnames.append(store_hostname(tenant.slug))
+    for hostname in hostnames:
+        _memo.pop(hostname, None)
     caches[_CACHE_ALIAS].delete_many([_cache_key(h) for h in hostnames])

@@ -16,7 +16,7 @@ from django_tenants.utils import quote_schema_name
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
-from tenants import schema_pool
+from tenants import routing, schema_pool
 from tenants.models import PooledSchema
 from tenants.services import SignupRequest, SignupResult, sign_up_merchant
 
@@ -46,6 +46,7 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
 def _fresh_caches() -> Iterator[None]:
     for alias in ("default", "routing"):
         caches[alias].clear()
+    routing.forget_local_routes()
     yield
     connection.set_schema_to_public()
 

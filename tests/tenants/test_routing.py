@@ -37,3 +37,28 @@ def test_a_verified_custom_domain_serves_its_store_and_unknown_hosts_get_404(mak
     assert page.status_code == 200
     assert b"Hebden Bakery" in page.content
     assert Client(HTTP_HOST="evil.example.com").get("/").status_code == 404
+
+
+def test_a_process_reuses_a_route_briefly_and_a_change_here_is_seen_at_once(make_store, settings):
+    from django.core.cache import caches
+
+    from tenants.models import Tenant
+    from tenants.routing import tenant_for_host
+
+    store = make_store(subdomain="bakery")
+    assert tenant_for_host(store_host("bakery")).status == "active"
+
+    # Another process suspends the store: the row changes and Redis forgets the route, but not this
+    # process's memory of it, which is reused for TENANT_ROUTE_MEMO_SECONDS.
+    Tenant.objects.filter(pk=store.tenant.pk).update(status="suspended")
+    caches["routing"].clear()
+    reused = tenant_for_host(store_host("bakery")).status
+    settings.TENANT_ROUTE_MEMO_SECONDS = 0
+    asked_again = tenant_for_host(store_host("bakery")).status
+    settings.TENANT_ROUTE_MEMO_SECONDS = 60.0  # this process still remembers "active"
+    remembered = tenant_for_host(store_host("bakery")).status
+    forget_tenant_routes(store.tenant)  # a change made in this process evicts its memory at once
+    after_eviction = tenant_for_host(store_host("bakery")).status
+
+    assert (reused, asked_again) == ("active", "suspended")
+    assert (remembered, after_eviction) == ("active", "suspended")
