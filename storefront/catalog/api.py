@@ -110,12 +110,9 @@ class ProductViewSet(WritesThroughServices):
         return super().filter_queryset(queryset)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        # A page of plain rows in the serializer's shape (tests hold the two equal): instantiating
-        # models and running serializer fields for every row cost more than the rest of the request.
         renderer = request.accepted_renderer
         if not isinstance(renderer, JSONRenderer):  # the browsable API: not worth caching
-            page = self.paginate_queryset(selectors.product_rows(self.filter_queryset(self.get_queryset())))
-            return self.get_paginated_response(selectors.shaped_product_rows(page or []))
+            return self._page_response()
         # Every member of the store sees the same list: a page is cached, as the JSON it is sent as, by
         # what shapes it (the host and scheme its links use, the query, the media type) until the catalog
         # changes (selectors.catalog_changed). Permissions and the token were checked before this.
@@ -123,11 +120,16 @@ class ProductViewSet(WritesThroughServices):
         key = hashlib.sha256(f"{shape} {request.accepted_media_type}".encode()).hexdigest()
         body, generation = selectors.cached_product_page(key)
         if body is None:
-            page = self.paginate_queryset(selectors.product_rows(self.filter_queryset(self.get_queryset())))
-            data = self.get_paginated_response(selectors.shaped_product_rows(page or [])).data
+            data = self._page_response().data
             body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
             selectors.cache_product_page(key, generation, body)
         return HttpResponse(body, content_type=renderer.media_type)
+
+    def _page_response(self) -> Response:
+        # A page of plain rows in the serializer's shape (tests hold the two equal): instantiating
+        # models and running serializer fields for every row cost more than the rest of the request.
+        page = self.paginate_queryset(selectors.product_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(selectors.shaped_product_rows(page or []))
 
     @extend_schema(
         responses=CSV_RESPONSE, filters=True, description="The catalog as CSV (streamed), filtered like the list."
