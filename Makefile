@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 # Test against DATABASE_URL, else the PostgreSQL on 127.0.0.1:5432, else an embedded one under var/.
-DB_URL = $${DATABASE_URL:-$$($(PY) -m config.embedded_postgres url)}
+DB_URL = $${DATABASE_URL:-$$($(PY) -m devtools.embedded_postgres url)}
 TEST_ENV = DATABASE_URL=$(DB_URL) REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/14} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/13} SECRET_KEY=test-only DEBUG=0 STATICFILES_MANIFEST=0 \
 	PLATFORM_DOMAIN=localhost
@@ -20,7 +20,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 dev: install
-	$(PY) -m config.dev
+	$(PY) -m devtools.dev
 
 # Two pytest-xdist workers (one per core), whole files to a worker; each has its own test database,
 # Redis databases and dedicated-database names (tests/worker_env.py). PYTEST_WORKERS=0 runs in one process.
@@ -39,7 +39,9 @@ e2e: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	SECRET_KEY=lint-only $(VENV)/bin/mypy config tenants storefront billing provisioning
+	SECRET_KEY=lint-only $(VENV)/bin/mypy config tenants storefront billing onboarding provisioning devtools
+	# The layers of ARCHITECTURE.md and no import cycles (pyproject.toml's [tool.importlinter]).
+	$(VENV)/bin/lint-imports
 
 bench-onboarding: install
 	$(TEST_ENV) $(PY) bench/onboarding.py $(BENCH_ARGS)
@@ -58,7 +60,7 @@ bench-catalog: install
 	$(TEST_ENV) $(PY) bench/catalog.py $(BENCH_ARGS)
 
 db-stop:
-	$(PY) -m config.embedded_postgres stop
+	$(PY) -m devtools.embedded_postgres stop
 
 clean:
 	rm -rf staticfiles .pytest_cache

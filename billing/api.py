@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from billing import invoicing, selectors, services
 from billing.errors import BillingError
 from billing.limits import PlanLimitReached
-from billing.permissions import IsStoreOwner
 from billing.serializers import (
     ChangePlanRequestSerializer,
     InvoiceSerializer,
@@ -31,6 +30,7 @@ from billing.serializers import (
     retry_summary,
     usage_summary,
 )
+from tenants.permissions import IsStoreOwner
 
 NO_SUBSCRIPTION = "This store has no subscription."
 # How each refusal reads over HTTP; anything else is the customer's request to fix (400).

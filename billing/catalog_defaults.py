@@ -12,7 +12,7 @@ from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django_tenants.utils import get_public_schema_name
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 
 # Tier rows are (up_to, unit_amount, flat_amount); up_to None is the unbounded last tier.
 DEFAULT_PLANS: list[dict[str, Any]] = [

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.models import BillingHold, Invoice, Subscription
+from tenants import lifecycle
 from tenants.models import Tenant
 from tenants.routing import store_url
 
@@ -103,24 +104,20 @@ def settle_account(subscription: Subscription, *, now: datetime | None = None) -
 def _place_hold(subscription: Subscription, hold: BillingHold, now: datetime) -> bool:
     """Close the store for ``hold`` unless it is already closed (staff's suspension is left as it is:
     billing never records a hold it did not place, so paying cannot lift staff's)."""
-    from tenants import services as tenant_services  # imported here: signup (tenants.services) imports billing
-
     tenant = Tenant.objects.select_for_update().get(pk=subscription.tenant_id)
     if tenant.status != Tenant.Status.ACTIVE:
         return False
-    tenant_services.suspend_tenant(tenant, HOLD_REASONS[hold])
+    lifecycle.suspend(tenant, HOLD_REASONS[hold], by=lifecycle.Actor.system("billing"))
     subscription.billing_hold, subscription.billing_hold_at = hold, now
     return True
 
 
 def _lift_hold(subscription: Subscription) -> None:
-    from tenants import services as tenant_services
-
     tenant = Tenant.objects.select_for_update().get(pk=subscription.tenant_id)
     reason = HOLD_REASONS.get(BillingHold(subscription.billing_hold))
     # Staff may have suspended it again since, for their own reason: that stays.
     if tenant.status == Tenant.Status.SUSPENDED and tenant.suspension_reason == reason:
-        tenant_services.reactivate_tenant(tenant)
+        lifecycle.reactivate(tenant, by=lifecycle.Actor.system("billing"), reason="payment received")
     subscription.billing_hold, subscription.billing_hold_at = "", None
 
 

@@ -1,54 +1,36 @@
 """Plan limits enforced in the product: how many products, staff seats and custom domains a store's
-plan allows (empty on the plan: unlimited). The services that create those things ask here first."""
+plan allows (empty on the plan: unlimited). The services that create those things count what the store
+has (they own those tables) and ask here, holding the store's lock for that resource so that two
+additions at the limit cannot both pass (`lock_store_additions`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from billing.errors import BillingError
 from billing.models import Subscription
-from config.db_backend import connection
-from tenants.models import Tenant
-from tenants.routing import store_url
+from tenants.accounts.services import SeatRefused
+from tenants.advisory_locks import hold_until_commit, store_lock_name
+from tenants.db_backend import connection
+from tenants.models import Domain, Tenant
+from tenants.routing import store_hostname, store_url
 
 
 @dataclass(frozen=True)
 class Limit:
     plan_field: str  # the Plan column holding the limit
     noun: str  # what is counted, plural
-    count: Callable[[Tenant], int]  # how many the store has now (in the store's schema)
-
-
-def _products(tenant: Tenant) -> int:
-    from storefront.catalog.models import Product
-
-    return Product.objects.count()
-
-
-def _staff_seats(tenant: Tenant) -> int:
-    # The owner holds no seat: a seat is a login for someone the owner adds.
-    from tenants.accounts.models import Membership
-
-    return Membership.objects.filter(role=Membership.Role.STAFF).count()
-
-
-def _custom_domains(tenant: Tenant) -> int:
-    from tenants.models import Domain
-    from tenants.routing import store_hostname
-
-    return Domain.objects.filter(tenant_id=tenant.pk).exclude(domain=store_hostname(tenant.slug)).count()
 
 
 LIMITS: dict[str, Limit] = {
-    "products": Limit("max_products", "products", _products),
-    "staff_seats": Limit("staff_seats", "staff seats", _staff_seats),
-    "custom_domains": Limit("custom_domains", "custom domains", _custom_domains),
+    "products": Limit("max_products", "products"),
+    "staff_seats": Limit("staff_seats", "staff seats"),
+    "custom_domains": Limit("custom_domains", "custom domains"),
 }
 
 
 @dataclass
-class PlanLimitReached(BillingError):
+class PlanLimitReached(BillingError, SeatRefused):
     """Adding would take the store past its plan's limit; ``upgrade_url`` is where the owner upgrades."""
 
     code: str = "plan_limit_reached"
@@ -69,12 +51,12 @@ def plan_limit(tenant: Tenant, resource: str) -> tuple[str, int | None]:
     return (row[0], row[1]) if row else ("", None)
 
 
-def remaining(tenant: Tenant, resource: str) -> int | None:
-    """How many more ``resource`` the plan allows (never below 0), or None for unlimited."""
+def remaining(tenant: Tenant, resource: str, *, current: int) -> int | None:
+    """How many more ``resource`` the plan allows beyond ``current`` (never below 0), or None for unlimited."""
     _, limit = plan_limit(tenant, resource)
     if limit is None:
         return None
-    return max(limit - LIMITS[resource].count(tenant), 0)
+    return max(limit - current, 0)
 
 
 def limit_reached(tenant: Tenant, resource: str) -> PlanLimitReached:
@@ -89,10 +71,9 @@ def limit_reached(tenant: Tenant, resource: str) -> PlanLimitReached:
     )
 
 
-def check_limit(tenant: Tenant, resource: str, adding: int = 1) -> None:
-    """Raise PlanLimitReached if adding ``adding`` more ``resource`` would exceed the plan's limit.
-    Runs in the store's schema (products and seats are counted there)."""
-    left = remaining(tenant, resource)
+def check_limit(tenant: Tenant, resource: str, *, current: int, adding: int = 1) -> None:
+    """Raise PlanLimitReached if a store having ``current`` ``resource`` may not add ``adding`` more."""
+    left = remaining(tenant, resource, current=current)
     if left is not None and adding > left:
         raise limit_reached(tenant, resource)
 
@@ -103,12 +84,23 @@ def current_store() -> Tenant | None:
     return tenant if isinstance(tenant, Tenant) and tenant.pk else None
 
 
-def check_store_limit(resource: str, adding: int = 1) -> None:
+def lock_store_additions(resource: str) -> None:
+    """Make additions of ``resource`` to the current store take turns until this transaction ends: count
+    after this, so the count cannot go stale before the insert commits."""
+    hold_until_commit(store_lock_name(resource))
+
+
+def check_store_limit(resource: str, *, current: int, adding: int = 1) -> None:
     """check_limit for the store the connection serves (nothing to check outside a store)."""
     if (tenant := current_store()) is not None:
-        check_limit(tenant, resource, adding)
+        check_limit(tenant, resource, current=current, adding=adding)
 
 
-def store_remaining(resource: str) -> int | None:
+def store_remaining(resource: str, *, current: int) -> int | None:
     tenant = current_store()
-    return remaining(tenant, resource) if tenant is not None else None
+    return remaining(tenant, resource, current=current) if tenant is not None else None
+
+
+def custom_domain_count(tenant: Tenant) -> int:
+    """Hostnames of the store other than its platform one (the registry is below billing: counted here)."""
+    return Domain.objects.filter(tenant_id=tenant.pk).exclude(domain=store_hostname(tenant.slug)).count()

@@ -7,65 +7,20 @@ and plan changes take effect at once. `stripe` comes with the Stripe integration
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from billing.periods import period_bounds
+from billing.provider_protocol import BillingProvider, Collection, StartedSubscription
 from billing.rating import Interval
 
 if TYPE_CHECKING:
     from billing.models import Invoice, Plan, Subscription
     from tenants.models import Tenant
-
-
-@dataclass(frozen=True)
-class StartedSubscription:
-    """What a provider says about a subscription it has just started."""
-
-    status: str
-    period_start: datetime
-    period_end: datetime
-    customer_id: str = ""
-    subscription_id: str = ""
-
-
-@dataclass(frozen=True)
-class Collection:
-    """The outcome of asking a provider to collect an invoice's total."""
-
-    paid: bool
-    error: str = ""
-
-
-class BillingProvider(Protocol):
-    name: str
-    # True: the platform closes this provider's periods and issues the invoices (billing.invoicing);
-    # False: the provider does (Stripe), and tells us through billing.services.mark_invoice_paid/_failed.
-    issues_invoices: bool
-
-    def start_subscription(
-        self, tenant: Tenant, plan: Plan, interval: Interval, now: datetime
-    ) -> StartedSubscription: ...
-
-    def change_plan(self, subscription: Subscription, plan: Plan, now: datetime) -> None:
-        """Tell the provider the subscription moves to ``plan`` now (prorated); raise to refuse."""
-        ...
-
-    def collect_invoice(self, invoice: Invoice) -> Collection:
-        """Charge the invoice's total (idempotent per invoice number); only if ``issues_invoices``."""
-        ...
-
-    def set_cancel_at_period_end(self, subscription: Subscription, cancel: bool) -> None:
-        """Tell the provider the subscription ends with its period (or, ``cancel`` False, goes on)."""
-        ...
-
-    def payment_methods_url(self, subscription: Subscription, return_url: str) -> str | None:
-        """Where the customer manages payment methods, or None when there is nothing to manage."""
-        ...
 
 
 class LocalProvider:
@@ -100,22 +55,29 @@ class LocalProvider:
         return None  # the platform keeps no payment methods
 
 
-from billing.stripe_gateway.provider import StripeProvider  # noqa: E402 - it builds on the classes above
+# By dotted path, like Django's own backends: a provider builds on billing's services, which pick providers.
+_PROVIDERS: dict[str, str] = {
+    "local": "billing.providers.LocalProvider",
+    "stripe": "billing.stripe_gateway.provider.StripeProvider",
+}
 
-_PROVIDERS: dict[str, type[BillingProvider]] = {"local": LocalProvider, "stripe": StripeProvider}
+
+def _provider_class(name: str) -> type[BillingProvider]:
+    return import_string(_PROVIDERS[name])  # type: ignore[no-any-return]
 
 
 def invoicing_provider_names() -> list[str]:
     """The providers whose periods the platform closes and invoices itself (billing.invoicing)."""
-    return [name for name, provider in _PROVIDERS.items() if getattr(provider, "issues_invoices", False)]
+    return [name for name in _PROVIDERS if getattr(_provider_class(name), "issues_invoices", False)]
 
 
 def get_provider(name: str | None = None) -> BillingProvider:
     """The provider called ``name``, else the configured one (BILLING_PROVIDER)."""
     name = name or settings.BILLING_PROVIDER
     try:
-        return _PROVIDERS[name]()
+        provider = _provider_class(name)
     except KeyError:
         raise ImproperlyConfigured(
             f"Unknown billing provider '{name}'; BILLING_PROVIDER is one of {', '.join(_PROVIDERS)}."
         ) from None
+    return provider()

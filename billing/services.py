@@ -21,9 +21,9 @@ from billing.providers import get_provider
 from billing.rating import Interval, LineKind
 from billing.selectors import PlanChangePreview, preview_plan_change
 from billing.usage_batches import RowError, UsageEventIn, check_batch
-from config.db_backend import connection
+from tenants import lifecycle
+from tenants.db_backend import connection
 from tenants.models import Tenant
-from tenants.routing import forget_tenant_routes
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,7 @@ def change_plan(tenant: Tenant, plan_code: str, *, now: datetime | None = None) 
         subscription.plan = change.new_plan
         subscription.save(update_fields=["plan", "updated_at"])
         # The registry's copy, shown to staff in the console and staff API.
-        Tenant.objects.filter(pk=tenant.pk).update(plan_code=change.new_plan.code)
-        transaction.on_commit(lambda: forget_tenant_routes(tenant))
+        lifecycle.record_plan(tenant, change.new_plan.code, by=lifecycle.Actor.system("billing"))
     logger.info(
         "plan changed",
         extra={"tenant": tenant.slug, "from": change.current_plan.code, "to": change.new_plan.code},

@@ -3,11 +3,8 @@ of that store per request, each recorded once per idempotency key (billing.servi
 
 from __future__ import annotations
 
-from typing import Any
-
-from django_tenants.utils import get_public_schema_name
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,23 +12,7 @@ from rest_framework.views import APIView
 from billing import services
 from billing.models import Metric
 from billing.usage_batches import MAX_BATCH_SIZE, RowError, parse_rows
-from config.db_backend import connection
-from tenants.accounts.authentication import BearerTokenAuthentication
-from tenants.accounts.services import is_member_here
-
-
-class IsStoreStaff(permissions.BasePermission):
-    """The store's owner or staff, on the store's own host: accounts live in each store's schema, so
-    another store's token is no account here (401), and the store is always the host's."""
-
-    message = "Only this store's owner and staff may report its usage."
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated) or connection.schema_name == get_public_schema_name():
-            return False
-        # A bearer token is only accepted from a member of this host (user_for_token checks it).
-        return isinstance(request.successful_authenticator, BearerTokenAuthentication) or is_member_here(user)
+from tenants.permissions import IsStoreMember
 
 
 # The request and answers as documented in OpenAPI; rows are parsed by billing.usage_batches.parse_rows
@@ -81,7 +62,7 @@ def refused(errors: list[RowError]) -> Response:
 
 
 class UsageEventsView(APIView):
-    permission_classes = [IsStoreStaff]
+    permission_classes = [IsStoreMember]
 
     @extend_schema(
         tags=["billing"],

@@ -1,5 +1,6 @@
 """LocalBazaar settings: every value comes from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -8,7 +9,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# READ_DOTENV=0: the environment is all there is (a dedicated stack's, built by the platform, see
+# provisioning/stack_environment.py: the .env next to manage.py holds the platform's secrets).
+if env.bool("READ_DOTENV", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-change-me" if DEBUG else environ.Env.NOTSET)
@@ -36,6 +40,8 @@ SHARED_APPS = [
     "billing.stripe_gateway",
     "provisioning",
     "storefront.marketplace",
+    # Only for its `seed_demo` command (make dev's demo data); the product never imports it.
+    "devtools",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -47,6 +53,8 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_filters",
+    # Login lockouts. Its tables stay empty (attempts are counted in the cache, see AXES_HANDLER below).
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -85,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantAvailabilityMiddleware",
+    # Last, as django-axes asks: it turns a login that locked a client out into the lockout answer (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls_tenant"
@@ -111,7 +121,7 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/localbazaar"),
 }
 # The tenant-aware backend that keeps search_path safe behind a transaction-pooling PgBouncer.
-DATABASES["default"]["ENGINE"] = "config.db_backend"
+DATABASES["default"]["ENGINE"] = "tenants.db_backend"
 # Recycle connections: a connection that touched thousands of schemas holds large catalog caches.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -120,10 +130,12 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_BEHIND_TRANSA
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
-# A dedicated stack keeps its cache keys apart from the platform's when both use one Redis (make dev, tests).
-_CACHE_KEY_PREFIX = env(
-    "CACHE_KEY_PREFIX", default=f"dedicated:{DATABASES['default']['NAME']}:" if TENANCY_MODE == "dedicated" else ""
-)
+# Which stack this is: the platform, or one dedicated store's ("dedicated:<database>"). It ends every cache
+# key's prefix and is checked in cached reads, whatever CACHE_KEY_PREFIX says, so a stack and the platform
+# never read each other's cache on one Redis (a stack's store lives in `public` too). Every process of the
+# platform must agree on it (one evicts what another cached), so the platform's names no database.
+STACK_ID = f"dedicated:{DATABASES['default']['NAME']}" if TENANCY_MODE == "dedicated" else "platform"
+_CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="") + STACK_ID
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -143,7 +155,7 @@ else:
         }
     }
 # Host -> tenant routes live in their own cache with plain keys (not namespaced by schema).
-CACHES["routing"] = {**CACHES["default"], "KEY_PREFIX": _CACHE_KEY_PREFIX + "routing"}
+CACHES["routing"] = {**CACHES["default"], "KEY_PREFIX": _CACHE_KEY_PREFIX + ":routing"}
 CACHES["routing"].pop("KEY_FUNCTION")
 CACHES["routing"].pop("REVERSE_KEY_FUNCTION")
 # How long a resolved host -> tenant mapping is cached; every change to a tenant or domain evicts it.
@@ -170,6 +182,27 @@ PASSWORD_HASHERS = env.list(
     ],
 )
 LOGIN_URL = "/admin/login/"
+# Every password login (store and platform admin, the token API) goes through django-axes first: after
+# AXES_FAILURE_LIMIT wrong passwords for one email from one client address, that pair is refused, the right
+# password too, until AXES_COOLOFF_MINUTES pass without another try. The pair, not the email alone: nobody
+# can lock a merchant out of their own admin from elsewhere, nor one typo-prone colleague a whole office.
+# Counts live in the cache, whose keys django-tenants namespaces by schema (and tenants/accounts/lockout.py
+# qualifies the email by schema too): a lockout on one store never reaches another, and no store's
+# search_path reaches a table of every store's failed logins.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "tenants.accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "tenants.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "tenants.accounts.lockout.lockout_response"
+# Axes' admin would land in the store admin (django.contrib.admin.site), which every store host serves.
+AXES_ENABLE_ADMIN = False
+if DEBUG and not REDIS_URL:
+    # make dev's one runserver process counts right in its in-process cache; axes warns for many processes.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -226,7 +259,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.throttling.ClientRateThrottle"],
+    # Reverse proxies in front of the app that append the address they saw to X-Forwarded-For. Throttles and
+    # lockouts key on the address the outermost one saw (tenants/client_address.py); with 0, the header is
+    # ignored. Never more than the proxies really there: the client writes every entry to the left of them.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("AUTH_THROTTLE_RATE", default="10/min"),
         "signup": env("SIGNUP_THROTTLE_RATE", default="30/hour"),
@@ -253,6 +290,8 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# A webhook delivery signed longer ago than this is refused (a captured one cannot be replayed later).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 STRIPE_METER_WINDOW_SECONDS = env.int("STRIPE_METER_WINDOW_SECONDS", default=60)
 STRIPE_METER_GRACE_SECONDS = env.int("STRIPE_METER_GRACE_SECONDS", default=30)
 STRIPE_METER_BATCH_SIZE = env.int("STRIPE_METER_BATCH_SIZE", default=200)

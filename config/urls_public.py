@@ -5,17 +5,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing_api
 from billing.stripe_gateway import api as stripe_api
+from onboarding import api as onboarding_api
+from onboarding import views as onboarding_views
 from provisioning import api as provisioning_api
 from provisioning import console as provisioning_console
+from storefront.marketplace import pages as marketplace_pages
 from tenants import api as tenants_api
 from tenants import console
-from tenants import views as tenants_views
 from tenants.accounts import api as accounts_api
 from tenants.admin_site import platform_admin
 
 urlpatterns = [
-    path("", tenants_views.marketplace_home, name="marketplace-home"),
-    path("signup/", tenants_views.signup, name="signup"),
+    path("", marketplace_pages.marketplace_home, name="marketplace-home"),
+    path("signup/", onboarding_views.signup, name="signup"),
     path("console/", console.tenant_list, name="console-tenants"),
     path("console/tenants/<slug:slug>/suspend", console.suspend, name="console-suspend"),
     path("console/tenants/<slug:slug>/reactivate", console.reactivate, name="console-reactivate"),
@@ -45,7 +47,7 @@ urlpatterns = [
         name="console-provisioning-run-confirm-upgrade",
     ),
     path("admin/", platform_admin.urls),
-    path("api/v1/signup", tenants_api.SignupView.as_view(), name="api-signup"),
+    path("api/v1/signup", onboarding_api.SignupView.as_view(), name="api-signup"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/staff/tenants", tenants_api.StaffTenantListView.as_view(), name="api-staff-tenants"),
     path("api/v1/staff/tenants/<slug:slug>/suspend", tenants_api.StaffSuspendView.as_view()),

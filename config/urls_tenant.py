@@ -12,7 +12,7 @@ from tenants.accounts import api as accounts_api
 router = SimpleRouter(trailing_slash=False)
 
 urlpatterns = [
-    path("", include("storefront.catalog.storefront_urls")),
+    path("", include("storefront.shop.urls")),
     path("accounts/handoff/", tenants_views.login_handoff, name="login-handoff"),
     # Before the admin's own routes, which would answer 404 for it.
     path("admin/billing/", include("billing.portal_urls")),

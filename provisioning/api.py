@@ -15,8 +15,8 @@ from provisioning import selectors, services
 from provisioning.models import ProvisioningRun
 from provisioning.serializers import ConfirmUpgradeSerializer, ProvisioningRunSerializer, RejectSerializer
 from tenants.accounts.authentication import BearerTokenAuthentication
-from tenants.api import IsPlatformStaff
 from tenants.models import Tenant
+from tenants.permissions import IsPlatformOperator, IsPlatformStaff
 from tenants.serializers import StaffTenantSerializer
 
 CONFLICT = OpenApiResponse(description="The tenant or run is not in a state that allows this; nothing changed.")
@@ -79,6 +79,8 @@ class RejectView(StaffProvisioningView):
 
 
 class DeprovisionView(StaffProvisioningView):
+    permission_classes = [IsPlatformOperator]
+
     @extend_schema(
         request=None,
         responses={202: ProvisioningRunSerializer, 403: FORBIDDEN, 409: CONFLICT},
@@ -109,6 +111,8 @@ class UpgradeView(StaffProvisioningView):
 
 
 class ConfirmUpgradeView(StaffProvisioningView):
+    permission_classes = [IsPlatformOperator]
+
     @extend_schema(
         request=None,
         responses={200: ConfirmUpgradeSerializer, 403: FORBIDDEN, 409: CONFLICT},
@@ -154,7 +158,7 @@ class RunCancelView(StaffProvisioningView):
     )
     def post(self, request: Request, run_id: int) -> Response:
         try:
-            run = services.cancel_run(self.run_or_404(run_id))
+            run = services.cancel_run(self.run_or_404(run_id), request.user)
         except services.ProvisioningConflict as error:
             return self.conflict(error)
         return self.run_response(run)

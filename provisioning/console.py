@@ -3,9 +3,6 @@ and a run page whose progress fragment htmx polls every second until the run sto
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.contrib.admin.views.decorators import staff_member_required as _staff_member_required
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -16,9 +13,8 @@ from provisioning import selectors, services
 from provisioning.models import ProvisioningRun
 from tenants.accounts.models import User
 from tenants.models import Tenant
+from tenants.permissions import platform_staff_required
 from tenants.routing import store_url
-
-staff_member_required = partial(_staff_member_required, login_url="platform_admin:login")
 
 
 def _redirect_to_run(request: HttpRequest, run: ProvisioningRun) -> HttpResponse:
@@ -41,7 +37,7 @@ def _staff(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-@staff_member_required
+@platform_staff_required()
 @require_POST
 def approve(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
@@ -52,7 +48,7 @@ def approve(request: HttpRequest, slug: str) -> HttpResponse:
     return _redirect_to_run(request, run)
 
 
-@staff_member_required
+@platform_staff_required()
 @require_POST
 def reject(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
@@ -64,7 +60,7 @@ def reject(request: HttpRequest, slug: str) -> HttpResponse:
     return _tenant_row(request, tenant)
 
 
-@staff_member_required
+@platform_staff_required(operator=True)
 @require_POST
 def deprovision(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
@@ -75,7 +71,7 @@ def deprovision(request: HttpRequest, slug: str) -> HttpResponse:
     return _redirect_to_run(request, run)
 
 
-@staff_member_required
+@platform_staff_required()
 @require_POST
 def upgrade(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
@@ -108,7 +104,7 @@ def _progress(request: HttpRequest, run_id: int, error: str = "", notice: str = 
     return render(request, "provisioning/run_progress.html", context)
 
 
-@staff_member_required
+@platform_staff_required()
 def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run_or_404(run_id)
     return render(
@@ -118,12 +114,12 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@platform_staff_required()
 def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
     return _progress(request, run_id)
 
 
-@staff_member_required
+@platform_staff_required()
 @require_POST
 def retry(request: HttpRequest, run_id: int) -> HttpResponse:
     try:
@@ -133,17 +129,17 @@ def retry(request: HttpRequest, run_id: int) -> HttpResponse:
     return _progress(request, run_id)
 
 
-@staff_member_required
+@platform_staff_required()
 @require_POST
 def cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     try:
-        services.cancel_run(_run_or_404(run_id))
+        services.cancel_run(_run_or_404(run_id), _staff(request))
     except services.ProvisioningConflict as error:
         return _progress(request, run_id, str(error))
     return _progress(request, run_id)
 
 
-@staff_member_required
+@platform_staff_required(operator=True)
 @require_POST
 def confirm_upgrade(request: HttpRequest, run_id: int) -> HttpResponse:
     """From an upgrade's run page: drop the shared schema the store left behind."""

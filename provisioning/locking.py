@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import psycopg2
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 
 LOCK_NAMESPACE = "provisioning.tenant"
 

@@ -15,15 +15,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import quote_schema_name, schema_exists
 
-from config.db_backend import connection
 from provisioning import notifications
 from provisioning.backends import get_backend
 from provisioning.backends.base import StepSpec
 from provisioning.locking import is_tenant_locked
 from provisioning.models import ProvisioningRun, ProvisioningStep
+from tenants import lifecycle
 from tenants.accounts.models import User
+from tenants.db_backend import connection
 from tenants.models import Tenant
-from tenants.routing import forget_tenant_routes
+from tenants.task_queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,8 @@ class ProvisioningConflict(Exception):
 
 
 def queue_run(run_id: int) -> None:
-    from provisioning.tasks import execute_run
-
     try:
-        execute_run.delay(run_id)
+        enqueue("provisioning.execute_run", run_id)
     except Exception:  # noqa: BLE001 - the run is committed; the stall sweeper queues it when the broker is back
         logger.exception("could not queue a provisioning run", extra={"run": run_id})
 
@@ -68,6 +67,10 @@ def _create_run(tenant: Tenant, kind: str, requested_by: User | None) -> Provisi
     return run
 
 
+def _actor(staff_user: User | None) -> lifecycle.Actor:
+    return lifecycle.Actor.user(staff_user) if staff_user is not None else lifecycle.Actor.system("provisioning")
+
+
 def _locked_tenant(tenant: Tenant) -> Tenant:
     return Tenant.objects.select_for_update().get(pk=tenant.pk)
 
@@ -82,8 +85,7 @@ def approve_dedicated_request(tenant: Tenant, staff_user: User | None) -> Provis
                 f"{tenant.tenancy} and {tenant.status}."
             )
         run = _create_run(tenant, Run.Kind.PROVISION, staff_user)
-        Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.PROVISIONING)
-        transaction.on_commit(partial(forget_tenant_routes, tenant))
+        lifecycle.change_status(tenant, Tenant.Status.PROVISIONING, by=_actor(staff_user), reason="approved")
     logger.info("dedicated request approved", extra={"tenant": tenant.slug, "run": run.pk})
     return run
 
@@ -101,14 +103,17 @@ def reject_dedicated_request(tenant: Tenant, reason: str, staff_user: User | Non
                 f"Only a dedicated request pending provisioning can be rejected; '{tenant.slug}' is {tenant.status}."
             )
         # The owner's password hash was kept only for a stack that will now never exist.
-        Tenant.objects.filter(pk=tenant.pk).update(
-            status=Tenant.Status.REJECTED, rejection_reason=reason[:500], pending_owner_password=""
+        tenant = lifecycle.change_status(
+            tenant,
+            Tenant.Status.REJECTED,
+            by=_actor(staff_user),
+            reason=reason[:500],
+            rejection_reason=reason[:500],
+            pending_owner_password="",
         )
-        tenant.refresh_from_db()
         if tenant.database_name:
             _create_run(tenant, Run.Kind.DEPROVISION, staff_user)
         transaction.on_commit(partial(notifications.send_rejection, tenant))
-        transaction.on_commit(partial(forget_tenant_routes, tenant))
     logger.info("dedicated request rejected", extra={"tenant": tenant.slug})
     return tenant
 
@@ -122,8 +127,7 @@ def request_deprovisioning(tenant: Tenant, staff_user: User | None) -> Provision
                 f"Only a live or suspended dedicated stack can be deprovisioned; '{tenant.slug}' is {tenant.status}."
             )
         run = _create_run(tenant, Run.Kind.DEPROVISION, staff_user)
-        Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.DEPROVISIONING)
-        transaction.on_commit(partial(forget_tenant_routes, tenant))
+        lifecycle.change_status(tenant, Tenant.Status.DEPROVISIONING, by=_actor(staff_user), reason="deprovisioning")
     logger.info("deprovisioning requested", extra={"tenant": tenant.slug, "run": run.pk})
     return run
 
@@ -188,7 +192,7 @@ def retry_run(run: ProvisioningRun) -> ProvisioningRun:
     return run
 
 
-def cancel_run(run: ProvisioningRun) -> ProvisioningRun:
+def cancel_run(run: ProvisioningRun, staff_user: User | None = None) -> ProvisioningRun:
     """Stop a run before its next step. Refused once an irreversible step (routing switched, database
     dropped) has started: such a run must be finished. A cancelled provisioning leaves the request
     pending again (a new approval reuses what was built, a rejection takes it down)."""
@@ -211,8 +215,10 @@ def cancel_run(run: ProvisioningRun) -> ProvisioningRun:
             # An upgrade stopped before its switch reopens the shared store, its data untouched there.
             Run.Kind.UPGRADE: (Tenant.Status.MIGRATING, Tenant.Status.ACTIVE),
         }[Run.Kind(run.kind)]
-        Tenant.objects.filter(pk=run.tenant_id, status=back[0]).update(status=back[1])
-        transaction.on_commit(partial(forget_tenant_routes, run.tenant))
+        if Tenant.objects.filter(pk=run.tenant_id, status=back[0]).exists():
+            lifecycle.change_status(
+                run.tenant, back[1], by=_actor(staff_user), reason=f"run {run.pk} cancelled", expected=[back[0]]
+            )
     logger.info("provisioning run cancelled", extra={"run": run.pk})
     return run
 

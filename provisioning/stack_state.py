@@ -13,11 +13,13 @@ from provisioning import notifications
 from provisioning.backends.base import Outcome, StepContext, StepFailed
 from storefront.catalog.models import ImportJob
 from storefront.marketplace.services import withdraw_store
+from tenants import lifecycle
 from tenants.models import Domain, Tenant
-from tenants.routing import forget_tenant_routes, route_settle_seconds
+from tenants.routing import route_settle_seconds
 
 logger = logging.getLogger(__name__)
 CLOSE_SETTLE_MARGIN_SECONDS = 1.0
+ACTOR = lifecycle.Actor.system("provisioning")
 
 
 def switch_routing(ctx: StepContext) -> Outcome:
@@ -31,14 +33,19 @@ def switch_routing(ctx: StepContext) -> Outcome:
         raise StepFailed("The tenant has no dedicated database on record; the create step has not run.")
     with transaction.atomic():
         # A new dedicated store is `provisioning`; an upgraded shared one `migrating` (closed for its copy).
-        switched = Tenant.objects.filter(
-            pk=tenant.pk, status__in=[Tenant.Status.PROVISIONING, Tenant.Status.MIGRATING]
-        ).update(status=Tenant.Status.ACTIVE, tenancy=Tenant.Tenancy.DEDICATED, pending_owner_password="")
-        if not switched:
-            raise StepFailed(f"The tenant is {tenant.status}, not provisioning or migrating; routing was left alone.")
-        tenant.refresh_from_db()
+        try:
+            tenant = lifecycle.change_status(
+                tenant,
+                Tenant.Status.ACTIVE,
+                by=ACTOR,
+                reason="stack live",
+                expected=[Tenant.Status.PROVISIONING, Tenant.Status.MIGRATING],
+                tenancy=Tenant.Tenancy.DEDICATED,
+                pending_owner_password="",
+            )
+        except lifecycle.IllegalTransition as error:
+            raise StepFailed(f"{error} Routing was left alone.") from error
         transaction.on_commit(lambda: notifications.send_store_live(tenant))
-    forget_tenant_routes(tenant)
     ctx.say(f"{tenant.slug} is live, served from database {tenant.database_name}.")
     logger.info("dedicated tenant live", extra={"tenant": tenant.slug, "database": tenant.database_name})
     return Outcome.DONE
@@ -53,12 +60,14 @@ def close_shared_store(ctx: StepContext) -> Outcome:
         ctx.say(f"{tenant.slug} is already closed for migrating.")
         outcome = Outcome.ALREADY_DONE
     else:
-        closed = Tenant.objects.filter(pk=tenant.pk, tenancy=Tenant.Tenancy.SHARED, status=Tenant.Status.ACTIVE).update(
-            status=Tenant.Status.MIGRATING
-        )
-        if not closed:
+        if tenant.is_dedicated or tenant.status != Tenant.Status.ACTIVE:
             raise StepFailed(f"The tenant is {tenant.tenancy} and {tenant.status}; only live shared stores upgrade.")
-        forget_tenant_routes(tenant)
+        try:
+            lifecycle.change_status(
+                tenant, Tenant.Status.MIGRATING, by=ACTOR, reason="upgrade: copying", expected=[Tenant.Status.ACTIVE]
+            )
+        except lifecycle.IllegalTransition as error:
+            raise StepFailed(str(error)) from error
         # Other web processes reuse a route they read for up to a second: let them all see the close,
         # and requests already past routing finish, before the copy starts.
         time.sleep(route_settle_seconds() + CLOSE_SETTLE_MARGIN_SECONDS)
@@ -80,23 +89,17 @@ def record_deprovisioned(ctx: StepContext) -> Outcome:
     tenant = Tenant.objects.get(pk=ctx.run.tenant_id)
     final = Tenant.Status.REJECTED if tenant.status == Tenant.Status.REJECTED else Tenant.Status.DEPROVISIONED
     domains = Domain.objects.filter(tenant=tenant)
-    if final == Tenant.Status.DEPROVISIONED:
-        # Nothing routes to a stack that is gone: its hostnames are freed (evicted before and after).
-        forget_tenant_routes(tenant)
-    else:
+    if final == Tenant.Status.REJECTED:
         domains = domains.none()
     if tenant.status == final and not tenant.database_name and not tenant.upstream_url and not domains.exists():
         ctx.say(f"{tenant.slug} is already {final}.")
         return Outcome.ALREADY_DONE
     with transaction.atomic():
-        Tenant.objects.filter(pk=tenant.pk).update(
-            status=final, database_name="", upstream_url="", pending_owner_password=""
-        )
+        # Nothing routes to a stack that is gone: its hostnames are freed.
+        removed = lifecycle.remove_stack(tenant, final, by=ACTOR)
         withdraw_store(tenant.pk)  # its marketplace listings go with the stack
-        removed, _ = domains.delete()
     if removed:
         ctx.say(f"Removed {removed} hostnames routing to it.")
-    forget_tenant_routes(tenant)
     ctx.say(f"{tenant.slug} is {final}; nothing of its stack is left running.")
     logger.info("dedicated tenant deprovisioned", extra={"tenant": tenant.slug})
     return Outcome.DONE

@@ -13,7 +13,10 @@ the same transaction (and to tests, whose transactions never commit).
 
 Keys carry the schema explicitly (the plain-keyed "routing" cache), so they never cross tenants (a
 schema name freed and given to a new store starts afresh: signup calls `start_schema`), and
-the callbacks of `on_commit` do not depend on the schema the connection is in by then. Only a cache
+the callbacks of `on_commit` do not depend on the schema the connection is in by then. Stacks share
+schema names (a dedicated store lives in `public`, like the platform's root host), so an entry also
+records the stack (`STACK_ID`) and schema it was read in, and one from anywhere else is a miss, even
+if a key prefix were ever misconfigured to collide. Only a cache
 shared by every process (Redis) can do this: with a per-process cache (`make dev` without Redis) a
 change in a worker would not reach the web process, so nothing is cached there. A cache that fails
 makes reads miss, never fail; a cached read also expires after `timeout` seconds whatever happens.
@@ -29,7 +32,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +77,8 @@ def read(name: str, key: str) -> tuple[Any, str | None]:
         logger.warning("cache unavailable: reading %s from the database", name, exc_info=True)
         return None, None
     entry = found.get(_entry_key(schema, name, key))
-    if entry is not None and entry[0] == generation:
-        return entry[1], generation
+    if isinstance(entry, tuple) and len(entry) == 4 and entry[:3] == (generation, settings.STACK_ID, schema):
+        return entry[3], generation
     return None, generation
 
 
@@ -83,8 +86,10 @@ def store(name: str, key: str, generation: str | None, value: Any, timeout: int)
     """Cache `value` (read under `generation`, as `read` answered) for `timeout` seconds at most."""
     if generation is None or not enabled():
         return
+    schema = _schema()
     try:
-        caches["routing"].set(_entry_key(_schema(), name, key), (generation, value), timeout=timeout)
+        entry = (generation, settings.STACK_ID, schema, value)
+        caches["routing"].set(_entry_key(schema, name, key), entry, timeout=timeout)
     except Exception:  # noqa: BLE001
         logger.warning("cache unavailable: %s not cached", name, exc_info=True)
 

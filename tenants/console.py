@@ -4,19 +4,15 @@ from their row (provisioning.console)."""
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.contrib.admin.views.decorators import staff_member_required as _staff_member_required
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from tenants import services
+from tenants import lifecycle
 from tenants.models import Tenant
+from tenants.permissions import platform_staff_required
 from tenants.routing import store_url
-
-staff_member_required = partial(_staff_member_required, login_url="platform_admin:login")
 
 
 def _row(request: HttpRequest, tenant: Tenant, error: str = "") -> HttpResponse:
@@ -25,7 +21,7 @@ def _row(request: HttpRequest, tenant: Tenant, error: str = "") -> HttpResponse:
     )
 
 
-@staff_member_required
+@platform_staff_required()
 def tenant_list(request: HttpRequest) -> HttpResponse:
     # Each row links to the tenant's latest provisioning run, if any (one query for the whole list).
     tenants = Tenant.objects.annotate(latest_run_id=Max("provisioning_runs__id")).order_by("-created_at")
@@ -45,21 +41,24 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@platform_staff_required(operator=True)
 @require_POST
 def suspend(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
-    return _row(
-        request, services.suspend_tenant(tenant, request.headers.get("HX-Prompt") or request.POST.get("reason", ""))
-    )
+    reason = request.headers.get("HX-Prompt") or request.POST.get("reason", "")
+    try:
+        tenant = lifecycle.suspend(tenant, reason, by=lifecycle.Actor.user(request.user))
+    except lifecycle.IllegalTransition as error:
+        return _row(request, tenant, str(error))
+    return _row(request, tenant)
 
 
-@staff_member_required
+@platform_staff_required()
 @require_POST
 def reactivate(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
     try:
-        tenant = services.reactivate_tenant(tenant)
-    except ValueError as error:
+        tenant = lifecycle.reactivate(tenant, by=lifecycle.Actor.user(request.user))
+    except lifecycle.IllegalTransition as error:
         return _row(request, tenant, str(error))
     return _row(request, tenant)

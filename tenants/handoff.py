@@ -1,5 +1,6 @@
-"""Single-use, short-lived links that carry a freshly signed-up owner from the root domain onto their
-store's host already logged in (cookies never cross hosts, so the session can't travel itself)."""
+"""Single-use, short-lived tokens that carry a freshly signed-up owner from the root domain onto their
+store's host already logged in (cookies never cross hosts, so the session can't travel itself). The token
+travels in a POST body, never in a URL, so no access log or Referer header holds it."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import render
 from django.urls import set_urlconf
 
-from config.db_backend import connection
 from tenants import stack_proxy
+from tenants.db_backend import connection
 from tenants.models import Tenant
 from tenants.routing import platform_url, root_hosts, tenant_for_host
 

@@ -23,7 +23,7 @@ class Tenant(TenantMixin):
         SHARED = "shared", "Shared"
         DEDICATED = "dedicated", "Dedicated"
 
-    # Schemas are made by tenants.services (pool, else migrations), never as a side effect of save().
+    # Schemas are made by onboarding.services (pool, else migrations), never as a side effect of save().
     auto_create_schema = False
     auto_drop_schema = False
 
@@ -123,3 +123,48 @@ class SchemaMigrationState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schema_name}: {self.status}"
+
+
+class TenantStateChange(models.Model):
+    """One change of a tenant's status, tenancy, domains, upstream, database or plan copy: who, why, what.
+
+    Written only by `tenants.lifecycle`, in the changing transaction; never updated."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="state_changes")
+    # "user:<email>" for a person, "system:<part>" (billing, provisioning...) for the platform itself.
+    actor = models.CharField(max_length=200)
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    # {"field": [before, after], ...}
+    changes = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="tenant_state_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PlatformRole(models.Model):
+    """What a platform staff member may do on the control plane. The Django `is_staff` flag is not enough:
+    every store owner carries it in their own store. Rows live in `public` of the shared database only."""
+
+    class Role(models.TextChoices):
+        # The console and the staff API: list, approve, reject, upgrade, reactivate, retry, cancel.
+        SUPPORT = "support", "Support"
+        # Also what cannot be undone or closes a store: suspend, deprovision, confirm an upgrade; the admin.
+        OPERATOR = "operator", "Operator"
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="platform_role")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=["support", "operator"]), name="platform_role_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.role}"

@@ -63,7 +63,9 @@ def tenant_for_host(hostname: str) -> Tenant | None:
     if remembered is not None and now - remembered[0] < settings.TENANT_ROUTE_MEMO_SECONDS:
         return _tenant(remembered[1])
     cache = caches[_CACHE_ALIAS]
-    cached = cache.get(_cache_key(hostname))
+    entry = cache.get(_cache_key(hostname))
+    # Entries name the stack that wrote them: another stack's route (its store in its own database) is a miss.
+    cached = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == settings.STACK_ID else None
     if cached == _MISSING:
         return None
     if cached is None:
@@ -71,10 +73,10 @@ def tenant_for_host(hostname: str) -> Tenant | None:
             Domain.objects.filter(domain=hostname).values_list(*(f"tenant__{field}" for field in _ROUTE_FIELDS)).first()
         )
         if row is None:
-            cache.set(_cache_key(hostname), _MISSING, 30)
+            cache.set(_cache_key(hostname), (settings.STACK_ID, _MISSING), 30)
             return None
         cached = dict(zip(_ROUTE_FIELDS, row, strict=True))
-        cache.set(_cache_key(hostname), cached, settings.TENANT_CACHE_SECONDS)
+        cache.set(_cache_key(hostname), (settings.STACK_ID, cached), settings.TENANT_CACHE_SECONDS)
     if settings.TENANT_ROUTE_MEMO_SECONDS > 0:
         if len(_memo) >= _MEMO_LIMIT:
             _memo.clear()
@@ -92,6 +94,11 @@ def forget_tenant_routes(tenant: Tenant) -> None:
     """Evict every cached route to `tenant`; call after any change to it or its domains."""
     hostnames = list(Domain.objects.filter(tenant=tenant).values_list("domain", flat=True))
     hostnames.append(store_hostname(tenant.slug))
+    forget_hostnames(hostnames)
+
+
+def forget_hostnames(hostnames: list[str]) -> None:
+    """Evict these hostnames' routes from this process and from the shared cache."""
     for hostname in hostnames:
         _memo.pop(hostname, None)
     caches[_CACHE_ALIAS].delete_many([_cache_key(h) for h in hostnames])

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django_tenants.utils import quote_schema_name, schema_exists
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 from tenants.models import PooledSchema
 
 logger = logging.getLogger(__name__)

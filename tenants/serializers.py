@@ -6,17 +6,6 @@ from tenants.models import Tenant
 from tenants.routing import store_url
 
 
-class SignupSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    store_name = serializers.CharField(max_length=120)
-    subdomain = serializers.CharField(max_length=63)
-    town = serializers.CharField(max_length=80)
-    postcode = serializers.CharField(max_length=16)
-    tenancy = serializers.ChoiceField(choices=Tenant.Tenancy.choices, default=Tenant.Tenancy.SHARED)
-    plan = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-
-
 class TenantSummarySerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
@@ -26,11 +15,6 @@ class TenantSummarySerializer(serializers.ModelSerializer):
 
     def get_url(self, tenant: Tenant) -> str:
         return store_url(tenant.slug)
-
-
-class SignupResponseSerializer(serializers.Serializer):
-    tenant = TenantSummarySerializer()
-    token = serializers.CharField(allow_null=True, help_text="Bearer token for the store host (null for dedicated).")
 
 
 class StaffTenantSerializer(TenantSummarySerializer):

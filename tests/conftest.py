@@ -12,17 +12,22 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.db import connection
+from django.http import HttpRequest
+from django.test import Client
 from django_tenants.utils import quote_schema_name
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
+from onboarding.services import SignupRequest, SignupResult, sign_up_merchant
 from tenants import routing, schema_pool
-from tenants.models import PooledSchema
-from tenants.services import SignupRequest, SignupResult, sign_up_merchant
+from tenants.accounts.models import User
+from tenants.models import PlatformRole, PooledSchema
+from tenants.permissions import grant_platform_role
 
 ROOT_HOST = "localhost"
 TEST_POOL_SIZE = 8
 STRONG_PASSWORD = "Quiet-harbour-lanterns-42"
+STAFF_EMAIL = "staff@localbazaar.test"
 
 _counter = itertools.count(1)
 
@@ -123,3 +128,39 @@ def store_api(slug: str, token: str | None = None) -> APIClient:
     if token:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+def make_platform_staff(email: str = STAFF_EMAIL, role: str = PlatformRole.Role.OPERATOR) -> User:
+    """A platform account (public schema) with a platform staff role."""
+    user = User.objects.create_superuser(email, STRONG_PASSWORD)
+    grant_platform_role(user, role)
+    return user
+
+
+def token_for(client: APIClient, email: str, password: str = STRONG_PASSWORD) -> str:
+    """Log in on the client's host for a bearer token; fails the test loudly if refused."""
+    response = client.post("/api/v1/auth/token", {"email": email, "password": password}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+@pytest.fixture
+def staff_user(db: Any) -> User:
+    """A platform operator: every staff action, the console and the platform admin."""
+    return make_platform_staff()
+
+
+@pytest.fixture
+def staff_api(root_api: APIClient, staff_user: User) -> APIClient:
+    """The staff API on the root host with the operator's bearer token."""
+    root_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(root_api, STAFF_EMAIL)}")
+    return root_api
+
+
+@pytest.fixture
+def staff_browser(staff_user: User) -> Client:
+    """The operator logged in on the root host (console and platform admin)."""
+    browser = Client(HTTP_HOST=ROOT_HOST)
+    # django-axes checks every password login against the request it came in (here, none: a blank one).
+    assert browser.login(request=HttpRequest(), email=STAFF_EMAIL, password=STRONG_PASSWORD)
+    return browser

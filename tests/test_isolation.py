@@ -113,13 +113,13 @@ def test_a_signup_handoff_link_works_once_and_only_on_its_own_store(two_stores):
     alpha, _ = two_stores
     token = make_handoff_token("alpha", alpha.owner.pk)
 
-    on_beta = Client(HTTP_HOST=store_host("beta")).get(f"/accounts/handoff/?token={token}")
+    on_beta = Client(HTTP_HOST=store_host("beta")).post("/accounts/handoff/", {"token": token})
     assert on_beta["Location"].startswith("/admin/login/")
 
     first = Client(HTTP_HOST=store_host("alpha"))
-    assert first.get(f"/accounts/handoff/?token={token}")["Location"] == "/admin/"
+    assert first.post("/accounts/handoff/", {"token": token})["Location"] == "/admin/"
     assert first.get("/admin/").status_code == 200
-    replay = Client(HTTP_HOST=store_host("alpha")).get(f"/accounts/handoff/?token={token}")
+    replay = Client(HTTP_HOST=store_host("alpha")).post("/accounts/handoff/", {"token": token})
     assert replay["Location"].startswith("/admin/login/")
 
 

@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from billing import selectors
 from billing.errors import BillingError
-from billing.permissions import IsStoreOwner
 from billing.rating import Interval
 from billing.stripe_gateway import services, webhooks
+from tenants.permissions import IsStoreOwner
 from tenants.routing import store_url
 
 URL_RESPONSE = inline_serializer("StripeRedirect", {"url": serializers.URLField()})
@@ -85,10 +85,15 @@ class WebhookView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(tags=["billing"], request=None, responses={200: None, 400: REFUSED})
+    @extend_schema(tags=["billing"], request=None, responses={200: None, 400: REFUSED, 503: REFUSED})
     def post(self, request: Request) -> Response:
         try:
             event = webhooks.verified_event(request.body, request.headers.get("Stripe-Signature", ""))
         except webhooks.BadSignature as error:
             return Response({"code": "bad_signature", "detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        except webhooks.NoSigningSecret as error:
+            # Stripe retries a 5xx, so its events are delivered once the secret is configured.
+            return Response(
+                {"code": "webhooks_not_configured", "detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+            )
         return Response({"outcome": webhooks.process_event(event)})

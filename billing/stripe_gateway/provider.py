@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from billing.periods import period_bounds
-from billing.providers import Collection, StartedSubscription
+from billing.provider_protocol import Collection, StartedSubscription
 from billing.rating import Interval
+from billing.stripe_gateway import services
 
 if TYPE_CHECKING:
     from billing.models import Invoice, Plan, Subscription
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 
 class StripeProvider:
-    # Services are imported when called: this module is imported by billing.providers, before models load.
     name = "stripe"
     issues_invoices = False
 
@@ -29,19 +29,13 @@ class StripeProvider:
         return StartedSubscription(status="trialing", period_start=start, period_end=end)
 
     def change_plan(self, subscription: Subscription, plan: Plan, now: datetime) -> None:
-        from billing.stripe_gateway import services
-
         services.move_subscription_to_plan(subscription, plan)
 
     def collect_invoice(self, invoice: Invoice) -> Collection:
         raise NotImplementedError("Stripe collects its own invoices; billing learns the outcome from webhooks.")
 
     def set_cancel_at_period_end(self, subscription: Subscription, cancel: bool) -> None:
-        from billing.stripe_gateway import services
-
         services.set_cancel_at_period_end(subscription, cancel)
 
     def payment_methods_url(self, subscription: Subscription, return_url: str) -> str | None:
-        from billing.stripe_gateway import services
-
         return services.portal_url(subscription.tenant, return_url)

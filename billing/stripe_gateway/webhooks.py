@@ -50,10 +50,20 @@ class BadSignature(Exception):
     pass
 
 
+class NoSigningSecret(Exception):
+    """STRIPE_WEBHOOK_SECRET is empty: nothing can be verified (a signature with "" is anyone's to make)."""
+
+
 def verified_event(payload: bytes, signature: str) -> dict[str, Any]:
-    """The event in ``payload`` if its ``Stripe-Signature`` is the signing secret's; else BadSignature."""
+    """The event in ``payload`` if its ``Stripe-Signature`` is the signing secret's and was made within
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS (a captured delivery cannot be replayed later); else BadSignature."""
+    secret = settings.STRIPE_WEBHOOK_SECRET.strip()
+    if not secret:
+        raise NoSigningSecret("STRIPE_WEBHOOK_SECRET is not set; Stripe's webhooks are not accepted.")
     try:
-        stripe.WebhookSignature.verify_header(payload.decode(), signature, settings.STRIPE_WEBHOOK_SECRET)
+        stripe.WebhookSignature.verify_header(
+            payload.decode(), signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+        )
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
         raise BadSignature(str(error)) from None
     return json.loads(payload)

@@ -19,11 +19,13 @@ import psycopg2
 from django.conf import settings
 from django_tenants.utils import get_public_schema_name, schema_exists
 from psycopg2 import errors, sql
+from psycopg2.extensions import encrypt_password
 
-from provisioning import schema_transfer, stack_state
+from provisioning import schema_transfer, stack_environment, stack_state
 from provisioning.backends.base import Outcome, ProvisioningBackend, StepContext, StepFailed, StepSpec
 from provisioning.management.commands.bootstrap_dedicated_owner import OWNER_ALREADY_PRESENT
 from provisioning.management.commands.register_dedicated_store import STORE_FIELDS
+from tenants import lifecycle
 from tenants.models import Domain, Tenant
 
 MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
@@ -92,11 +94,14 @@ def database_exists(name: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def database_url(name: str) -> str:
+def database_url(name: str, *, user: str | None = None, password: str | None = None) -> str:
+    """A URL of database `name` on the platform's server, as the platform's role unless `user` is given."""
     server = _server()
-    credentials = quote(server["user"], safe="")
-    if server["password"]:
-        credentials += ":" + quote(server["password"], safe="")
+    if user is None:
+        user, password = server["user"], server["password"]
+    credentials = quote(user, safe="")
+    if password:
+        credentials += ":" + quote(password, safe="")
     host = server["host"] or "localhost"
     port = f":{server['port']}" if server["port"] else ""
     return f"postgres://{credentials}@{host}{port}/{name}"
@@ -148,14 +153,39 @@ def media_root_for(slug: str) -> Path:
 
 
 def dedicated_environment(slug: str, database: str) -> dict[str, str]:
-    """The environment of a process of the store's stack: this one's, on the store's own database and files."""
+    """The environment of a process of the store's stack: an allow-list of this one's, with its own
+    secret key, its own database as its own role, and its own files (see provisioning.stack_environment)."""
+    role = stack_environment.stack_database_role(database)
     return {
-        **os.environ,
-        "DATABASE_URL": database_url(database),
+        **stack_environment.inherited_environment(os.environ),
+        # Everything comes from here: a .env file next to manage.py holds the platform's secrets.
+        "READ_DOTENV": "0",
+        "SECRET_KEY": stack_environment.stack_secret_key(slug, database),
+        "DATABASE_URL": database_url(database, user=role, password=stack_environment.stack_database_password(database)),
         "TENANCY_MODE": "dedicated",
+        # Files stay on this machine under the stack's own root: no AWS credentials are handed over.
+        "MEDIA_STORAGE": "filesystem",
         "MEDIA_ROOT": str(media_root_for(slug)),
         "PYTHONUNBUFFERED": "1",
+        # The platform's front proxy (tenants.stack_proxy) adds one hop: the stack trusts the platform's
+        # proxies and the platform itself, so its throttles and lockouts see the buyer's address.
+        "NUM_PROXIES": str(int(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0) + 1),
     }
+
+
+def _ensure_stack_role(conn: Any, database: str) -> None:
+    """The stack's login role (see dedicated_environment), with its current password."""
+    role = stack_environment.stack_database_role(database)
+    # Hashed here (SCRAM): the password never reaches the server's statement log.
+    hashed = encrypt_password(stack_environment.stack_database_password(database), role, conn)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        verb = "ALTER" if cursor.fetchone() is not None else "CREATE"
+        statement = sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s")
+        try:
+            cursor.execute(statement.format(sql.Identifier(role)), [hashed])
+        except errors.DuplicateObject:
+            cursor.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role)), [hashed])
 
 
 def run_manage_py(ctx: StepContext, database: str, *args: str, stdin: str = "") -> str:
@@ -171,15 +201,20 @@ def run_manage_py(ctx: StepContext, database: str, *args: str, stdin: str = "") 
 def create_database(ctx: StepContext) -> Outcome:
     name = database_name_for(ctx.tenant.slug)
     # On record before it exists: a run that dies right after CREATE still knows what to clean up.
-    Tenant.objects.filter(pk=ctx.tenant.pk).update(database_name=name)
+    lifecycle.record_database(ctx.tenant, name, by=lifecycle.Actor.system("provisioning"))
     ctx.remember(database=name)
+    role = sql.Identifier(stack_environment.stack_database_role(name))
     with server_connection() as conn, conn.cursor() as cursor:
+        _ensure_stack_role(conn, name)
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is not None:
+            # Owned by the stack's role even if an earlier run made it before the role existed.
+            cursor.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), role))
             ctx.say(f"Database {name} already exists; nothing to create.")
             return Outcome.ALREADY_DONE
         try:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            # Its role owns it, and so (PostgreSQL 15+) its `public` schema: the stack migrates and runs as it.
+            cursor.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), role))
         except errors.DuplicateDatabase:
             ctx.say(f"Database {name} was created meanwhile; nothing to create.")
             return Outcome.ALREADY_DONE
@@ -204,10 +239,10 @@ def bootstrap_owner(ctx: StepContext) -> Outcome:
     database = _tenant_database(ctx)
     tenant = Tenant.objects.get(pk=ctx.tenant.pk)
     password_hash = ctx.secret(tenant.pending_owner_password)
-    # The hash goes on stdin: never on a command line, in the environment or in the log.
-    output = run_manage_py(
-        ctx, database, "bootstrap_dedicated_owner", "--email", tenant.owner_email, stdin=password_hash
-    )
+    # The hash goes on stdin: never on a command line, in the environment or in the log. So does the
+    # email: a merchant's text is never an argument.
+    owner = json.dumps({"email": tenant.owner_email, "password_hash": password_hash})
+    output = run_manage_py(ctx, database, "bootstrap_dedicated_owner", stdin=owner)
     # Only the dedicated database holds the owner's credentials from now on.
     Tenant.objects.filter(pk=tenant.pk).update(pending_owner_password="")
     return Outcome.ALREADY_DONE if output.endswith(OWNER_ALREADY_PRESENT) else Outcome.DONE
@@ -254,7 +289,8 @@ def copy_shared_data(ctx: StepContext) -> Outcome:
 
 def verify_health(ctx: StepContext) -> Outcome:
     tenant = Tenant.objects.get(pk=ctx.tenant.pk)
-    run_manage_py(ctx, _tenant_database(ctx), "verify_dedicated_stack", "--owner-email", tenant.owner_email)
+    owner = json.dumps({"owner_email": tenant.owner_email})
+    run_manage_py(ctx, _tenant_database(ctx), "verify_dedicated_stack", stdin=owner)
     return Outcome.DONE
 
 
@@ -302,7 +338,9 @@ def drop_database(ctx: StepContext) -> Outcome:
         return Outcome.ALREADY_DONE
     with server_connection() as conn, conn.cursor() as cursor:
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    ctx.say(f"Dropped database {name}.")
+        role = stack_environment.stack_database_role(name)
+        cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    ctx.say(f"Dropped database {name} and its role.")
     return Outcome.DONE
 
 

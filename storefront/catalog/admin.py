@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -17,13 +18,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from billing import limits
-from storefront.catalog import imports, photos, selectors
+from storefront.catalog import imports, photos, selectors, services
 from storefront.catalog import product_rules as rules
 from storefront.catalog.downloads import error_report_response, export_response
 from storefront.catalog.models import Category, ImportJob, Product, SellerProfile
 from storefront.catalog.templatetags.money import money
 from storefront.images.admin import ProductImageInline
-from storefront.images.services import forget_product_images
 from storefront.publishing import services as publishing
 
 
@@ -58,7 +58,7 @@ class ProductAdminForm(forms.ModelForm):
                 self.add_error(name, str(error))
         if self.instance.pk is None:
             try:
-                limits.check_store_limit("products")
+                limits.check_store_limit("products", current=Product.objects.count())
             except limits.PlanLimitReached as error:
                 self.add_error(None, format_html('{} <a href="{}">Upgrade</a>', error.message, error.upgrade_url))
         return cleaned
@@ -86,18 +86,15 @@ class ProductAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         publishing.record_product_changes([obj.pk])
 
+    # Deletions go through the catalog's service: the outbox row, and the clean-up of what builds on the
+    # product (its image files, after commit).
     def delete_model(self, request: HttpRequest, obj: Product) -> None:
-        product_id = obj.pk
-        forget_product_images(obj)  # the rows cascade; their files go after commit
-        super().delete_model(request, obj)
-        publishing.record_product_changes([product_id])
+        services.delete_product(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        product_ids = [product.pk for product in queryset]
-        for product in queryset:
-            forget_product_images(product)
-        super().delete_queryset(request, queryset)
-        publishing.record_product_changes(product_ids)
+        with transaction.atomic():
+            for product in queryset.order_by("pk"):
+                services.delete_product(product)
 
     def get_urls(self) -> list[URLPattern]:
         export = path("export.csv", self.admin_site.admin_view(self.export_view), name="catalog_product_export")
@@ -128,7 +125,7 @@ class SellerProfileAdminForm(forms.ModelForm):
         photo = self.cleaned_data.get("photo")
         if isinstance(photo, UploadedFile):  # a new upload, not the file already saved
             try:
-                photos.check_photo(photo)
+                return photos.clean_photo(photo)  # what is stored, under a name of the server's
             except photos.PhotoInvalid as error:
                 raise forms.ValidationError(str(error)) from error
         return photo

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, parsers, permissions, status, viewsets
+from rest_framework import generics, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from billing.api import PlanLimitExceeded
 from billing.limits import PlanLimitReached
-from storefront.catalog import imports, selectors, services
+from storefront.catalog import imports, page_cache, selectors, services
 from storefront.catalog import openapi as _openapi  # noqa: F401  (registers the bearer scheme)
 from storefront.catalog.downloads import error_report_response, export_response
 from storefront.catalog.filters import ProductFilter
@@ -37,24 +37,10 @@ from storefront.catalog.serializers import (
     ProductSerializer,
     SellerProfileSerializer,
 )
-from tenants.accounts.authentication import BearerTokenAuthentication
-from tenants.accounts.services import is_member_here
+from tenants.permissions import IsStoreMember
 
 T = TypeVar("T")
 CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV in the catalog's format.")}
-
-
-class IsStoreMember(permissions.BasePermission):
-    message = "Only this store's staff may do this."
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        if not (request.user and request.user.is_authenticated):
-            return False
-        # A bearer token is only accepted from a member of this host (user_for_token checks it), so
-        # asking again would cost every API request a second membership query; sessions are checked.
-        if isinstance(request.successful_authenticator, BearerTokenAuthentication):
-            return True
-        return is_member_here(request.user)
 
 
 def _refusing(change: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -115,14 +101,14 @@ class ProductViewSet(WritesThroughServices):
             return self._page_response()
         # Every member of the store sees the same list: a page is cached, as the JSON it is sent as, by
         # what shapes it (the host and scheme its links use, the query, the media type) until the catalog
-        # changes (selectors.catalog_changed). Permissions and the token were checked before this.
+        # changes (page_cache.catalog_changed). Permissions and the token were checked before this.
         shape = f"{request.scheme}://{request.get_host()}?{sorted(request.query_params.lists())}"
         key = hashlib.sha256(f"{shape} {request.accepted_media_type}".encode()).hexdigest()
-        body, generation = selectors.cached_product_page(key)
+        body, generation = page_cache.cached_product_page(key)
         if body is None:
             data = self._page_response().data
             body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
-            selectors.cache_product_page(key, generation, body)
+            page_cache.cache_product_page(key, generation, body)
         return HttpResponse(body, content_type=renderer.media_type)
 
     def _page_response(self) -> Response:

@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 
 def catalog_changed(**kwargs: Any) -> None:
     """A product or category of this schema was saved or deleted: cached product pages are stale."""
-    from storefront.catalog.selectors import catalog_changed
+    from storefront.catalog.page_cache import catalog_changed
 
     catalog_changed()
 

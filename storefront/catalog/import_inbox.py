@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 INCOMING = "imports/incoming/"
 PROCESSED = "imports/processed/"
 REFUSED = "imports/refused/"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def scan_inbox() -> list[ImportJob]:
@@ -62,7 +64,9 @@ def _source_key(name: str) -> str:
 def _move(name: str, folder: str, *, reason: str = "") -> str:
     """Copy to `folder` (under a timestamped name, never overwriting) and delete the original."""
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
-    target = f"{folder}{stamp}-{posixpath.basename(name)}"
+    # Made here from what the merchant called it (letters, digits, `-`, `_`) and always `.csv`.
+    stem = _UNSAFE.sub("-", posixpath.basename(name).rpartition(".")[0]).strip("-")[:100] or "import"
+    target = f"{folder}{stamp}-{stem}.csv"
     with default_storage.open(name, "rb") as stream:
         target = default_storage.save(target, stream)
     if reason:

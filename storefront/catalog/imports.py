@@ -24,13 +24,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing import limits
-from config.db_backend import connection
-
-# `tasks` imports this module too; each uses the other's names only at call time.
-from storefront.catalog import product_csv, selectors, services, tasks
+from storefront.catalog import page_cache, product_csv, selectors, services
 from storefront.catalog.models import Category, ImportJob, ImportRowError, Product
 from storefront.publishing import services as publishing
 from tenants.accounts.models import User
+from tenants.db_backend import connection
+from tenants.task_queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def start_import(upload: UploadedFile | File, *, user: User | None = None, sourc
             # The schema is pinned now, not read when the callback runs: the task must run where the
             # job row is, whatever schema the connection is in by the time the commit happens.
             headers = {"_schema_name": connection.schema_name}
-            transaction.on_commit(lambda: tasks.import_products.apply_async(args=[job_id], headers=headers))
+            transaction.on_commit(lambda: enqueue("catalog.import_products", job_id, headers=headers))
     except BaseException:
         job.file.delete(save=False)
         raise
@@ -227,7 +226,9 @@ def _import_batch(
 def _beyond_plan_limit(parsed: dict[str, product_csv.ProductRow]) -> list[tuple[str, str]]:
     """New products past the plan's product limit, with the message their rows get (updates of
     existing products are never refused)."""
-    allowance = limits.store_remaining("products")
+    # In the batch's transaction: other additions wait until it commits, so the allowance holds.
+    limits.lock_store_additions("products")
+    allowance = limits.store_remaining("products", current=Product.objects.count())
     if allowance is None:
         return []
     existing = set(Product.objects.filter(sku__in=list(parsed)).values_list("sku", flat=True))
@@ -263,7 +264,7 @@ def _upsert(parsed: dict[str, product_csv.ProductRow], header: product_csv.Heade
     Product.objects.bulk_create(products, update_conflicts=True, unique_fields=["sku"], update_fields=update_fields)
     # In the batch's transaction: the marketplace hears of exactly the rows that committed.
     publishing.record_product_changes(product.pk for product in products)
-    selectors.catalog_changed()  # bulk writes send no model signals
+    page_cache.catalog_changed()  # bulk writes send no model signals
     return len(parsed) - len(existing)
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from storefront.catalog import product_rules as rules
 from storefront.catalog.currencies import DEFAULT_CURRENCY
 from storefront.catalog.product_search import ProductDocument
+from storefront.images.validation import EXTENSIONS
 
 
 class Category(models.Model):
@@ -87,8 +88,12 @@ class Product(models.Model):
 
 
 def _seller_photo_path(profile: SellerProfile, filename: str) -> str:
-    # A fresh folder per upload: a new photo never serves a cached old one under the same name.
-    return f"seller/{uuid.uuid4().hex}/{filename}"
+    # A fresh name per upload (a new photo never serves a cached old one), made here: the client's name
+    # never reaches storage. The extension is the one `photos.clean_photo` chose from the real format.
+    extension = filename.rpartition(".")[2].lower()
+    if extension not in EXTENSIONS.values():
+        raise ValueError(f"a seller photo is stored as {sorted(EXTENSIONS.values())}, not {filename!r}")
+    return f"seller/{uuid.uuid4().hex}.{extension}"
 
 
 class SellerProfile(models.Model):
@@ -110,8 +115,9 @@ class SellerProfile(models.Model):
 
 
 def _import_upload_path(job: ImportJob, filename: str) -> str:
-    # Random folders: file names are never guessable, even where media might be served by path.
-    return f"catalog/imports/{uuid.uuid4().hex}/{filename}"
+    # Random names, never the client's (kept in `source_name`): never guessable, never `.html`; and
+    # media serving refuses `catalog/` whatever the name.
+    return f"catalog/imports/{uuid.uuid4().hex}.csv"
 
 
 class ImportJob(models.Model):

@@ -7,7 +7,8 @@
 Only sku, title and price are required columns; a blank cell in an optional column means its default
 (no description, GBP, no stock, draft, no category, no tags). Export writes every column, so an export
 imports back unchanged. Error reports add `row` and `error` columns, which an import ignores, so a
-corrected report can be uploaded as it is.
+corrected report can be uploaded as it is. Export and error reports alike write a cell that a spreadsheet
+would run as a formula with a leading `'`, which import takes off again.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from storefront.catalog.currencies import DEFAULT_CURRENCY
 COLUMNS = ("sku", "title", "description", "price", "currency", "stock", "status", "category", "tags")
 REQUIRED_COLUMNS = ("sku", "title", "price")
 REPORT_COLUMNS = ("row", "error")
-# Columns of free text, where a leading = + - @ would make a spreadsheet run the cell as a formula.
-_TEXT_COLUMNS = frozenset({"title", "description", "tags"})
-_FORMULA_STARTS = ("=", "+", "-", "@")
+# What makes a spreadsheet run a cell as a formula when it leads (OWASP's list: a tab or carriage return
+# too, as some spreadsheets skip it and read the formula after it).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 _CLEANERS: dict[str, Callable[[str], object]] = {
     "sku": rules.clean_sku,
@@ -106,7 +107,9 @@ def parse_row(header: Header, cells: Sequence[str]) -> ProductRow:
     for name, cell in zip(header.columns, cells, strict=True):
         if name is None:
             continue
-        text = _unescape_formula(cell) if name in _TEXT_COLUMNS else cell
+        # Every column, not only text: an error report escapes each cell it echoes (a refused row's
+        # `+450` price comes back as `'+450`), and a corrected report imports as it is.
+        text = _unescape_formula(cell)
         try:
             cleaned[name] = _CLEANERS[name](text)
         except rules.FieldInvalid as error:
@@ -133,14 +136,28 @@ def format_row(product: ProductRow) -> list[str]:
     ]
 
 
+def format_report_row(cells: Sequence[str], row_number: int, message: str) -> list[str]:
+    """A refused row as the error report writes it: the cells as uploaded, its row number and why. The
+    cells and the message (which may quote a cell) are the uploader's text: none may start a formula."""
+    return [*(_defuse(cell) for cell in cells), str(row_number), _defuse(message)]
+
+
+def _defuse(cell: str) -> str:
+    """An uploaded cell, echoed so that it reads as text and imports as it did: a leading ' if it starts
+    a formula. A leading tab or CR goes first (every column ignores leading space), or a quote the
+    uploader typed after it would be read one level deeper than in their file."""
+    text = cell.lstrip() if cell.startswith(("\t", "\r")) else cell
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def _needs_escape(text: str) -> bool:
     return text.lstrip("'").startswith(_FORMULA_STARTS)
 
 
 def _escape_formula(text: str) -> str:
-    """Spreadsheets run a cell starting with = + - @ as a formula; a leading ' makes it text (OWASP's
-    CSV injection advice). Text that already starts with such quotes gets one more, so import can undo
-    exactly what export did."""
+    """Spreadsheets run a cell starting with = + - @ (tab, CR) as a formula; a leading ' makes it text
+    (OWASP's CSV injection advice). Text that already starts with such quotes gets one more, so import can
+    undo exactly what export did."""
     return "'" + text if _needs_escape(text) else text
 
 

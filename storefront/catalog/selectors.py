@@ -14,11 +14,10 @@ from django.db.models import F, QuerySet
 from django_tenants.utils import tenant_context
 from rest_framework import serializers
 
-from config.db_backend import connection
 from storefront.catalog import browsing, product_csv, product_search
 from storefront.catalog.currencies import DEFAULT_CURRENCY
 from storefront.catalog.models import Category, ImportJob, ImportRowError, Product, SellerProfile
-from tenants import cache_generations
+from tenants.db_backend import connection
 from tenants.models import Tenant
 
 EXPORT_CHUNK = 2000
@@ -60,26 +59,6 @@ def shaped_product_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 _DATETIME = serializers.DateTimeField()
-
-
-# The product list's pages are cached per store, request host and query until the catalog changes:
-# `catalog_changed` runs on every product or category save or delete (signals, see apps.py) and after
-# bulk writes (CSV import). TTL as a backstop.
-CATALOG = "catalog"
-PRODUCT_PAGE_CACHE_SECONDS = 60
-
-
-def cached_product_page(key: str) -> tuple[bytes | None, str | None]:
-    """(a cached page of the product list as sent, or None; the generation to store a fresh one under)."""
-    return cache_generations.read(CATALOG, f"product-page:{key}")
-
-
-def cache_product_page(key: str, generation: str | None, page: bytes) -> None:
-    cache_generations.store(CATALOG, f"product-page:{key}", generation, page, PRODUCT_PAGE_CACHE_SECONDS)
-
-
-def catalog_changed() -> None:
-    cache_generations.bump(CATALOG)
 
 
 def categories() -> QuerySet[Category]:
@@ -178,7 +157,7 @@ def error_report_lines(job: ImportJob) -> Iterator[str]:
     def cells() -> Iterator[list[str]]:
         yield [*job.header, *product_csv.REPORT_COLUMNS]
         for row_number, message, row_cells in errors:
-            yield [*row_cells, str(row_number), message]
+            yield product_csv.format_report_row(row_cells, row_number, message)
 
     return _csv_lines(cells())
 
@@ -225,7 +204,7 @@ def listed_products() -> QuerySet[Product]:
     """Products buyers may see, as storefront grids show them: the one place to add what a card needs."""
     listed = Product.objects.filter(status=Product.Status.ACTIVE)
     if apps.is_installed("storefront.images"):
-        # Cards show the main image (catalog/_product_image.html): one query for the page, not one per card.
+        # Cards show the main image (shop/_product_image.html): one query for the page, not one per card.
         from storefront.images.selectors import with_main_image
 
         listed = with_main_image(listed)

@@ -6,6 +6,7 @@ database can know (a SKU or slug just taken, a category still in use) comes back
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg2.errors
@@ -17,10 +18,10 @@ from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
 from billing import limits
-from config.db_backend import connection
 from storefront.catalog import photos
 from storefront.catalog.models import Category, Product, SellerProfile
 from storefront.publishing import services as publishing
+from tenants.db_backend import connection
 
 _Model = TypeVar("_Model", bound=Model)
 
@@ -64,9 +65,12 @@ def _save_product(product: Product) -> Product:
 
 
 def create_product(**fields: Any) -> Product:
-    """Raises billing.limits.PlanLimitReached when the store's plan allows no more products."""
-    limits.check_store_limit("products")
-    return _save_product(Product(**_product_fields(fields)))
+    """Raises billing.limits.PlanLimitReached when the store's plan allows no more products. Creations
+    take turns for the count, so two at the limit cannot both pass."""
+    with transaction.atomic():
+        limits.lock_store_additions("products")
+        limits.check_store_limit("products", current=Product.objects.count())
+        return _save_product(Product(**_product_fields(fields)))
 
 
 def update_product(product: Product, **changes: Any) -> Product:
@@ -75,11 +79,21 @@ def update_product(product: Product, **changes: Any) -> Product:
     return _save_product(product)
 
 
-def delete_product(product: Product) -> None:
-    from storefront.images.services import forget_product_images  # images build on the catalog
+# Called in a product's deletion transaction, before the row goes, by what builds on products (the images
+# app registers its file clean-up when Django starts: images build on the catalog, not the other way).
+ProductDeletionHook = Callable[[Product], object]
+_product_deletion_hooks: list[ProductDeletionHook] = []
 
+
+def on_product_deletion(hook: ProductDeletionHook) -> None:
+    if hook not in _product_deletion_hooks:
+        _product_deletion_hooks.append(hook)
+
+
+def delete_product(product: Product) -> None:
     with transaction.atomic():
-        forget_product_images(product)  # its image rows cascade; their files go after commit
+        for hook in _product_deletion_hooks:
+            hook(product)  # e.g. its image rows cascade; their files go after commit
         publishing.record_product_changes([product.pk])
         product.delete()
 
@@ -134,10 +148,12 @@ def _save_category(category: Category) -> Category:
 def save_seller_profile(
     *, story: str, town: str, postcode: str, photo: UploadedFile | None = None, remove_photo: bool = False
 ) -> SellerProfile:
-    """Write the store's one profile (made on first save). A new photo replaces the old one."""
+    """Write the store's one profile (made on first save). A new photo replaces the old one; what is
+    stored of it is `photos.clean_photo`'s re-encoding, under a name of the server's."""
+    cleaned = None
     if photo is not None:
         try:
-            photos.check_photo(photo)
+            cleaned = photos.clean_photo(photo)
         except photos.PhotoInvalid as error:
             raise CatalogError({"photo": [str(error)]}) from error
     with transaction.atomic():
@@ -145,8 +161,8 @@ def save_seller_profile(
         old_photo = profile.photo.name if profile.photo else ""
         moved = (profile.town, profile.postcode) != (town, postcode)
         profile.story, profile.town, profile.postcode = story, town, postcode
-        if photo is not None:
-            profile.photo.save(photo.name or "photo", photo, save=False)
+        if cleaned is not None:
+            profile.photo.save(cleaned.name or "", cleaned, save=False)  # `photo.<ext>`: see clean_photo
         elif remove_photo:
             profile.photo = ""  # type: ignore[assignment]
         profile.save()

@@ -1,8 +1,10 @@
 """Celery tasks of the catalog. Each runs in the schema of the store that queued it (tenant-schemas-celery)."""
 
 from celery import shared_task
+from django.conf import settings
 
-from storefront.catalog import imports
+from storefront.catalog import import_inbox, imports
+from tenants.models import Tenant
 
 
 @shared_task(name="catalog.import_products", ignore_result=True)
@@ -13,18 +15,12 @@ def import_products(job_id: int) -> None:
 @shared_task(name="catalog.scan_import_inbox", ignore_result=True)
 def scan_import_inbox() -> None:
     """Import the CSV files waiting in this store's inbox (`imports/incoming/`)."""
-    from storefront.catalog import import_inbox
-
     import_inbox.scan_inbox()
 
 
 @shared_task(name="catalog.scan_import_inboxes", ignore_result=True)
 def scan_import_inboxes() -> int:
     """On beat, in `public`: queue an inbox scan in every live shared store's schema."""
-    from django.conf import settings
-
-    from tenants.models import Tenant
-
     live = Tenant.objects.filter(status=Tenant.Status.ACTIVE, tenancy=Tenant.Tenancy.SHARED).exclude(
         schema_name="public"
     )

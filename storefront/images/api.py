@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.catalog import selectors as catalog_selectors
-from storefront.catalog.api import IsStoreMember
 from storefront.catalog.models import Product
 from storefront.images import selectors, services
 from storefront.images.models import ProductImage
@@ -24,6 +23,7 @@ from storefront.images.serializers import (
     PresignRequestSerializer,
     ProductImageSerializer,
 )
+from tenants.permissions import IsStoreMember
 
 REFUSED = OpenApiResponse(description='Refused, with the reason keyed by field: `{"file": ["..."]}`.')
 

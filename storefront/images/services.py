@@ -7,6 +7,7 @@ fails to save is deleted again.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from typing import IO, Any
@@ -17,10 +18,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from config.db_backend import connection
 from storefront.catalog.models import Product
 from storefront.catalog.services import delete_files_on_commit
-from storefront.images import tasks
 from storefront.images.models import ProductImage
 from storefront.images.storage import direct_uploads
 from storefront.images.validation import (
@@ -30,8 +29,11 @@ from storefront.images.validation import (
     ImageRejected,
     check_size,
     inspect_image,
+    served_type,
 )
 from storefront.publishing import services as publishing
+from tenants.db_backend import connection
+from tenants.task_queue import enqueue
 
 _SPOOL_BYTES = 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -100,7 +102,7 @@ def complete_direct_upload(product: Product, *, key: str, alt_text: str = "") ->
     if target is None:
         raise ImageError("Direct uploads need S3 media storage (MEDIA_STORAGE=s3).", field="detail")
     name = target.name_for_key(key)
-    if name is None or not name.startswith(upload_prefix(product)) or name.count("/") != 3:
+    if name is None or not _is_upload_name(product, name):
         raise ImageError("This key is not an upload for this product.", field="key")
     existing = ProductImage.objects.filter(original=name).first()
     if existing is not None:
@@ -115,10 +117,21 @@ def complete_direct_upload(product: Product, *, key: str, alt_text: str = "") ->
             raise ImageError(str(error)) from error
         with default_storage.open(name, "rb") as stored, _spooled(stored) as local:
             facts = check_upload(local, byte_size)
+        if not name.endswith(f".{EXTENSIONS[facts.format]}"):
+            # The key's extension (and the object's type) is what was presigned: the bytes must agree.
+            raise ImageError(
+                f"The file is a {facts.format.upper()} image but was announced as "
+                f"{served_type(name)}: ask for an upload of the right type."
+            )
     except ImageError:
         default_storage.delete(name)
         raise
     return _register(product, name, facts, alt_text=alt_text, delete_on_failure=True)
+
+
+def _is_upload_name(product: Product, name: str) -> bool:
+    """Could `presign_upload` have made this name for this product?"""
+    return re.fullmatch(rf"{re.escape(upload_prefix(product))}[0-9a-f]{{32}}\.(jpg|png|webp)", name) is not None
 
 
 def _spooled(stored: IO[bytes]) -> Any:
@@ -174,7 +187,7 @@ def queue_processing(image: ProductImage) -> None:
     image_id = image.pk
     # Pinned now: the task must run where the row is, whatever the connection's schema at commit.
     headers = {"_schema_name": connection.schema_name}
-    transaction.on_commit(lambda: tasks.process_image.apply_async(args=[image_id], headers=headers))
+    transaction.on_commit(lambda: enqueue("images.process_image", image_id, headers=headers))
 
 
 def delete_image(image: ProductImage) -> None:

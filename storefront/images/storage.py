@@ -3,6 +3,7 @@
 `MEDIA_STORAGE=s3` makes `TenantS3Storage` the default storage: every key starts with the schema of the
 tenant the connection is in (`<AWS_LOCATION>/<schema>/...`), as `TenantFileSystemStorage` puts files in
 `<MEDIA_ROOT>/<schema>/`. The filesystem storage has no direct uploads; callers ask `direct_uploads()`.
+Objects are typed by their names, and a direct upload's key and type are fixed by the server.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from django.conf import settings
 from django.core.files.storage import Storage, default_storage
 from storages.backends.s3 import S3Storage
 
-from config.db_backend import connection
+from storefront.images.validation import served_type
+from tenants.db_backend import connection
 
 
 class DirectUploads(Protocol):
@@ -38,6 +40,19 @@ class TenantS3Storage(S3Storage):
     def location(self, value: str) -> None:
         # django-storages assigns its AWS_LOCATION default here; the tenant decides instead.
         pass
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """Each object's type comes from its server-made name, never from the upload's claimed
+        Content-Type (which django-storages would otherwise keep): images as themselves, anything else
+        (CSV imports, error reports) as a download, so the bucket never serves a page or an SVG."""
+        params = dict(super().get_object_parameters(name))
+        content_type = served_type(name)
+        if content_type is not None:
+            params["ContentType"] = content_type
+        else:
+            params["ContentType"] = "application/octet-stream"
+            params["ContentDisposition"] = "attachment"
+        return params
 
     def key_for(self, name: str) -> str:
         """The object key of a storage name, in this tenant's prefix."""

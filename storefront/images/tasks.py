@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from storefront.images import processing
+
 
 @shared_task(name="images.process_image", ignore_result=True)
 def process_image(image_id: int) -> None:
-    from storefront.images import processing
-
     processing.process_image(image_id)

@@ -49,13 +49,21 @@ def render(image: Image.Image) -> list[Rendition]:
     for name, box_width, box_height in SIZES:
         size = fit_within(image.width, image.height, box_width, box_height)
         resized = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if size != image.size else image
-        renditions.append(Rendition(name, "webp", *size, _encode(resized, "WEBP", quality=WEBP_QUALITY, method=4)))
+        renditions.append(Rendition(name, "webp", *size, encode(resized, "webp")))
         if name in JPEG_FALLBACK_SIZES:
-            flat = _on_white(resized)
-            renditions.append(
-                Rendition(name, "jpeg", *size, _encode(flat, "JPEG", quality=JPEG_QUALITY, optimize=True))
-            )
+            renditions.append(Rendition(name, "jpeg", *size, encode(resized, "jpeg")))
     return renditions
+
+
+def encode(image: Image.Image, kind: str) -> bytes:
+    """An upright image as a new `jpeg`, `png` or `webp` file: its pixels and nothing else of the source."""
+    if kind == "jpeg":
+        return _encode(_on_white(image), "JPEG", quality=JPEG_QUALITY, optimize=True)
+    if kind == "webp":
+        return _encode(image, "WEBP", quality=WEBP_QUALITY, method=4)
+    if kind == "png":
+        return _encode(image, "PNG", optimize=True)
+    raise ValueError(f"not an image kind we write: {kind!r}")
 
 
 def _on_white(image: Image.Image) -> Image.Image:

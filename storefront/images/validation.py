@@ -14,6 +14,9 @@ from PIL import Image, UnidentifiedImageError
 ACCEPTED_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+# The only types stored media is ever served as, by the extension of its (server-made) name; `jpeg` is
+# in old seller photos' names, kept from the client's.
+SERVED_TYPES = {**{EXTENSIONS[kind]: CONTENT_TYPES[kind] for kind in CONTENT_TYPES}, "jpeg": "image/jpeg"}
 
 
 class ImageRejected(ValueError):
@@ -65,6 +68,12 @@ def inspect_image(stream: IO[bytes], *, byte_size: int, max_bytes: int, max_pixe
     finally:
         stream.seek(0)
     return ImageFacts(format=kind, width=width, height=height, byte_size=byte_size)
+
+
+def served_type(name: str) -> str | None:
+    """The image type a stored file is served as, from its name's extension; None: never serve it."""
+    stem, dot, extension = name.rpartition(".")
+    return SERVED_TYPES.get(extension.lower()) if dot and stem else None
 
 
 def check_size(byte_size: int, max_bytes: int) -> None:

@@ -1,15 +1,19 @@
-"""The marketplace search on the root page: the same validation, selector and result rows as the API."""
+"""The marketplace's root page: local stores and the search, with the same validation, selector and result
+rows as the API."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from rest_framework.exceptions import ValidationError
 
 from storefront.marketplace import selectors
 from storefront.marketplace.api import hit_rows, search_query
 from storefront.marketplace.serializers import SearchParamsSerializer
+from tenants.models import Tenant
+from tenants.routing import store_url
 
 
 def marketplace_search_context(request: HttpRequest) -> dict[str, Any]:
@@ -28,3 +32,9 @@ def marketplace_search_context(request: HttpRequest) -> dict[str, Any]:
         return context
     context.update(count=page.count, results=hit_rows(page))
     return context
+
+
+def marketplace_home(request: HttpRequest) -> HttpResponse:
+    stores = Tenant.objects.filter(status=Tenant.Status.ACTIVE).order_by("name")[:50]
+    rows = [{"store": store, "url": store_url(store.slug)} for store in stores]
+    return render(request, "marketplace/home.html", {"rows": rows, **marketplace_search_context(request)})

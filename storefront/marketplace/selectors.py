@@ -14,9 +14,9 @@ from threading import Lock
 
 from django.conf import settings
 
-from config.db_backend import connection
 from storefront.marketplace import ranking, search_terms
 from storefront.marketplace.models import Place
+from tenants.db_backend import connection
 
 # The gazetteer is a few hundred rows that change only with a migration: each process keeps a copy.
 _PLACES_TTL_SECONDS = 300

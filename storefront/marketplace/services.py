@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
 
-from config.db_backend import connection
 from storefront.marketplace import selectors
 from storefront.marketplace.models import Listing, PendingPublication, PublishingToken
+from tenants.db_backend import connection
 from tenants.models import Tenant
 
 TITLE_MAX = 200

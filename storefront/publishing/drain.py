@@ -15,13 +15,13 @@ from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 
-from config.db_backend import connection
 from storefront.catalog.models import Product, SellerProfile
 from storefront.marketplace import services as marketplace
 from storefront.marketplace.services import ListingRecord, Seller
 from storefront.publishing.models import ListingChange
 from storefront.publishing.publishers import ListingPublisher, configured_publisher
 from storefront.publishing.services import store_identity
+from tenants.db_backend import connection
 
 
 def drain_listing_changes(publisher: ListingPublisher | None = None, batch_size: int | None = None) -> int:

@@ -13,9 +13,10 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from config.db_backend import connection
 from storefront.marketplace import services as marketplace
 from storefront.publishing.models import ListingChange
+from tenants.db_backend import connection
+from tenants.task_queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,7 @@ def _flag_pending() -> None:
 
 
 def queue_drain(schema: str) -> None:
-    from storefront.publishing import tasks
-
     try:
-        tasks.drain_listing_changes.apply_async(headers={"_schema_name": schema})
+        enqueue("publishing.drain_listing_changes", headers={"_schema_name": schema})
     except Exception:  # noqa: BLE001 - the broker being down must not fail a committed change; the sweep retries
         logger.exception("could not queue the marketplace drain of %s", schema)

@@ -1,7 +1,12 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from tenants.accounts.models import Membership, User
+from tenants.accounts.services import SeatRefused, add_membership, check_staff_seat
 from tenants.admin_site import platform_admin
 
 
@@ -20,6 +25,29 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is None and cleaned.get("role") != Membership.Role.OWNER:
+            try:
+                check_staff_seat()
+            except SeatRefused as error:
+                self.add_error(None, str(error))
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "role", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            obj.save()
+        else:
+            # Through the service: the seat is counted again under the store's lock, so it holds under a race.
+            obj.pk = add_membership(obj.user, obj.role).pk

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db.models import Exists, OuterRef
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from billing.limits import check_store_limit
-from config.db_backend import connection
 from tenants import cache_generations
 from tenants.accounts.models import ApiToken, Membership, User
+from tenants.advisory_locks import hold_until_commit, store_lock_name
+from tenants.db_backend import connection
+from tenants.models import PlatformRole
 
 TOKEN_PREFIX = "lb_"
 # The cache generation of a schema's accounts, and how long a token found good is trusted at most.
@@ -43,17 +48,25 @@ def user_for_token(raw_token: str) -> User | None:
     a revoked token, a deactivated user or a removed member is refused on the next request.
     """
     digest = token_digest(raw_token)
+    # What the token is checked for here: platform staff on the root host, a member on a store host. A
+    # check cached for another scope is a miss (cache_generations already misses other stacks and schemas).
+    scope = "platform" if _on_root_host() else "store"
     cached, generation = cache_generations.read(ACCOUNTS, digest)
+    if not (isinstance(cached, tuple) and len(cached) == 4 and cached[0] == scope):
+        cached = None
     if cached is not None:
-        user, token_id, last_used_at = cached
+        _, user, token_id, last_used_at = cached
     else:
         tokens = ApiToken.objects.select_related("user").filter(digest=digest)
-        if not _on_root_host():
-            tokens = tokens.annotate(holder_is_member=Exists(Membership.objects.filter(user=OuterRef("user_id"))))
-        token = tokens.first()
+        if _on_root_host():
+            # Platform staff hold a platform role; `is_staff` alone is what every store owner has too.
+            holders: QuerySet[Any] = PlatformRole.objects.filter(user_id=OuterRef("user_id"))
+        else:
+            holders = Membership.objects.filter(user=OuterRef("user_id"))
+        token = tokens.annotate(holder_belongs_here=Exists(holders)).first()
         if token is None or not token.user.is_active:
             return None
-        if not (token.user.is_staff if _on_root_host() else token.holder_is_member):  # type: ignore[attr-defined]
+        if not token.holder_belongs_here or (_on_root_host() and not token.user.is_staff):  # type: ignore[attr-defined]
             return None
         user, token_id, last_used_at = token.user, token.pk, token.last_used_at
     now = timezone.now()
@@ -63,19 +76,22 @@ def user_for_token(raw_token: str) -> User | None:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
         last_used_at, cached = now, None
     if cached is None:
-        cache_generations.store(ACCOUNTS, digest, generation, (user, token_id, last_used_at), TOKEN_CACHE_SECONDS)
+        cache_generations.store(
+            ACCOUNTS, digest, generation, (scope, user, token_id, last_used_at), TOKEN_CACHE_SECONDS
+        )
     return user
 
 
 def _on_root_host() -> bool:
+    # A dedicated stack's store lives in `public` of its own database: it has no root host at all.
     # Without django-tenants' backend (a plain single-tenant deployment) every request is the store's.
-    return getattr(connection, "schema_name", None) == get_public_schema_name()
+    return settings.TENANCY_MODE == "shared" and getattr(connection, "schema_name", None) == get_public_schema_name()
 
 
 def is_member_here(user: User) -> bool:
-    """Store staff on a store host; platform staff on the root host."""
+    """Store staff on a store host; platform staff (with a platform role) on the root host."""
     if _on_root_host():
-        return bool(user.is_staff)
+        return bool(user.is_staff) and PlatformRole.objects.filter(user_id=user.pk).exists()
     return Membership.objects.filter(user=user).exists()
 
 
@@ -87,21 +103,56 @@ def log_in_for_token(request: HttpRequest, email: str, password: str) -> str | N
     return issue_api_token(user)
 
 
+class SeatRefused(Exception):
+    """A seat guard refused one more staff member; its message says why, in words for the owner."""
+
+
+# Called with the store's staff seats in use before one more is added; raises SeatRefused (or a subclass)
+# to refuse it. Billing (a higher layer) registers its plan limit here when Django starts.
+SeatGuard = Callable[[int], None]
+_seat_guards: list[SeatGuard] = []
+
+
+def guard_staff_seats(guard: SeatGuard) -> None:
+    if guard not in _seat_guards:
+        _seat_guards.append(guard)
+
+
+def check_staff_seat() -> None:
+    """Raise SeatRefused if the store may not add one more staff member now (a form's early answer;
+    add_membership checks again under the lock)."""
+    seats = Membership.objects.filter(role=Membership.Role.STAFF).count()
+    for guard in _seat_guards:
+        guard(seats)
+
+
+def add_membership(user: User, role: str) -> Membership:
+    """Make `user` a member of the current store. A staff seat is counted and checked by the seat guards
+    under the store's lock for seats, so two additions at the limit cannot both pass."""
+    with transaction.atomic():
+        if role != Membership.Role.OWNER:
+            hold_until_commit(store_lock_name("staff_seats"))
+            seats = Membership.objects.filter(role=Membership.Role.STAFF).count()
+            for guard in _seat_guards:
+                guard(seats)
+        return Membership.objects.create(user=user, role=role)
+
+
 def add_staff_member(
     email: str, password: str | None = None, role: str = Membership.Role.STAFF, *, password_hash: str = ""
 ) -> User:
     """Give someone a login to the current store with `role`; staff may use the admin and the API.
 
-    `password_hash` (from make_password) may stand in for `password` when it was hashed ahead.
+    `password_hash` (from make_password) may stand in for `password` when it was hashed ahead. Refused
+    (by the seat guards, with nothing created) past the plan's staff seats.
     """
     is_owner = role == Membership.Role.OWNER
-    if not is_owner:
-        check_store_limit("staff_seats")  # raises PlanLimitReached past the plan's seats
-    if password_hash:
-        user = User(email=User.objects.normalize_email(email), password=password_hash, is_staff=True)
-        user.is_superuser = is_owner
-        user.save()
-    else:
-        user = User.objects.create_user(email, password, is_staff=True, is_superuser=is_owner)
-    Membership.objects.create(user=user, role=role)
+    with transaction.atomic():
+        if password_hash:
+            user = User(email=User.objects.normalize_email(email), password=password_hash, is_staff=True)
+            user.is_superuser = is_owner
+            user.save()
+        else:
+            user = User.objects.create_user(email, password, is_staff=True, is_superuser=is_owner)
+        add_membership(user, role)
     return user

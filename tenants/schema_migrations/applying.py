@@ -15,7 +15,7 @@ from django_tenants.utils import (
     quote_schema_name,
 )
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 from tenants.schema_migrations.planning import (
     _plan_on_canary,
 )

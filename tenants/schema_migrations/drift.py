@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 from tenants.schema_migrations.state import (
     _STATE_TABLE,
     APPLIED,

@@ -14,7 +14,7 @@ from django.db.migrations.operations import (
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import StateApps
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 from tenants.schema_migrations.state import (
     LOCK_TIMEOUT,
     GroupPlan,

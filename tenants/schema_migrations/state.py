@@ -18,7 +18,7 @@ from django_tenants.utils import (
     quote_schema_name,
 )
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 from tenants.models import SchemaMigrationState
 
 Progress = Callable[[str], None]

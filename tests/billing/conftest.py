@@ -13,17 +13,12 @@ from django.test import Client
 from django.utils import timezone
 
 from billing.models import Subscription
-from tenants.accounts.models import User
-from tests.conftest import ROOT_HOST, STRONG_PASSWORD
 
 
 @pytest.fixture
-def platform_admin_browser(db: Any) -> Client:
-    """A platform superuser logged in to the control-plane admin on the root host."""
-    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
-    browser = Client(HTTP_HOST=ROOT_HOST)
-    assert browser.login(email="staff@localbazaar.test", password=STRONG_PASSWORD)
-    return browser
+def platform_admin_browser(staff_browser: Client) -> Client:
+    """A platform operator logged in to the control-plane admin on the root host."""
+    return staff_browser
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,10 @@ from django.test import Client
 from billing import dunning
 from billing.models import Invoice, Subscription
 from billing.services import close_billing_period, mark_invoice_paid, mark_payment_failed
-from config.db_backend import connection
 from storefront.catalog.models import Product
+from tenants import lifecycle
+from tenants.db_backend import connection
 from tenants.models import Tenant
-from tenants.services import reactivate_tenant, suspend_tenant
 from tests.billing.conftest import period_ended
 from tests.conftest import STRONG_PASSWORD, store_api, store_host
 
@@ -170,7 +170,9 @@ def test_paying_never_lifts_a_suspension_staff_placed_for_another_reason(store, 
     invoice, at = failed
     dunning.enforce_grace_period(at + timedelta(days=8))
     # Staff suspend the store (already closed for payment) for their own reason
-    suspend_tenant(Tenant.objects.get(pk=store.tenant.pk), "Reported counterfeit goods")
+    lifecycle.suspend(
+        Tenant.objects.get(pk=store.tenant.pk), "Reported counterfeit goods", by=lifecycle.Actor.system("test")
+    )
 
     mark_invoice_paid(invoice)
 
@@ -181,12 +183,12 @@ def test_paying_never_lifts_a_suspension_staff_placed_for_another_reason(store, 
 
 def test_a_store_staff_suspended_first_is_not_taken_over_by_billing(store, failed):
     invoice, at = failed
-    suspend_tenant(Tenant.objects.get(pk=store.tenant.pk), "Under review")
+    lifecycle.suspend(Tenant.objects.get(pk=store.tenant.pk), "Under review", by=lifecycle.Actor.system("test"))
 
     assert dunning.enforce_grace_period(at + timedelta(days=8)) == 0
     assert Subscription.objects.get(tenant=store.tenant).billing_hold == ""
     # Staff reopen it while the payment is still overdue: the next run closes it for payment
-    reactivate_tenant(Tenant.objects.get(pk=store.tenant.pk))
+    lifecycle.reactivate(Tenant.objects.get(pk=store.tenant.pk), by=lifecycle.Actor.system("test"))
     assert dunning.enforce_grace_period(at + timedelta(days=9)) == 1
     mark_invoice_paid(invoice)
     assert Tenant.objects.get(pk=store.tenant.pk).status == "active"

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceItem, Subscription
 from billing.services import record_usage
-from tenants.accounts.models import Membership, User
+from tenants.accounts.models import Membership
 from tenants.accounts.services import add_staff_member, issue_api_token
 from tenants.models import Tenant
-from tests.conftest import STRONG_PASSWORD, store_api
+from tests.conftest import STRONG_PASSWORD, make_platform_staff, store_api
 
 pytestmark = pytest.mark.django_db
 
@@ -278,7 +278,7 @@ def test_the_stores_staff_are_refused(store, method, url):
 
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
 def test_platform_staff_have_no_store_billing_api(store, root_api, method, url):
-    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
+    make_platform_staff()
     token = root_api.post(
         "/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD}, format="json"
     ).json()["token"]

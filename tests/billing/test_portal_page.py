@@ -58,7 +58,7 @@ def test_the_owner_sees_plan_usage_projected_bill_and_chart(owner, store, django
 
 
 def test_staff_get_403_and_strangers_the_login_page(store, make_store):
-    from config.db_backend import connection
+    from tenants.db_backend import connection
 
     connection.set_tenant(store.tenant)
     add_staff_member("assistant@example.com", STRONG_PASSWORD)
@@ -178,8 +178,8 @@ def test_a_cancelled_subscription_ends_at_period_close_and_the_store_closes(stor
 
 
 def test_staff_cannot_cancel_over_the_api(store):
-    from config.db_backend import connection
     from tenants.accounts.services import issue_api_token
+    from tenants.db_backend import connection
 
     connection.set_tenant(store.tenant)
     assistant = add_staff_member("assistant@example.com", STRONG_PASSWORD)

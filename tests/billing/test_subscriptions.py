@@ -15,9 +15,9 @@ from billing.models import Plan, Subscription
 from billing.providers import LocalProvider, get_provider
 from billing.rating import Interval
 from billing.services import start_subscription
+from onboarding.services import SignupError
 from tenants.models import PooledSchema, Tenant
-from tenants.services import SignupError
-from tests.tenants.test_signup_api import signup_body
+from tests.onboarding.test_signup_api import signup_body
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_a_signup_that_fails_after_the_subscription_leaves_nothing_behind(make_s
     def fail(*args, **kwargs):
         raise SignupError({"email": ["simulated failure"]})
 
-    monkeypatch.setattr("tenants.services.add_staff_member", fail)
+    monkeypatch.setattr("onboarding.services.add_staff_member", fail)
     pool_before = PooledSchema.objects.count()
 
     # When a merchant signs up

@@ -16,9 +16,9 @@ from billing.errors import BillingError
 from billing.models import UsageEvent
 from billing.services import UsageRefused, record_usage, record_usage_batch
 from billing.usage_batches import UsageEventIn
-from tenants.accounts.models import Membership, User
+from tenants.accounts.models import Membership
 from tenants.accounts.services import add_staff_member, issue_api_token
-from tests.conftest import STRONG_PASSWORD, store_api
+from tests.conftest import STRONG_PASSWORD, make_platform_staff, store_api
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +252,7 @@ def test_a_store_cannot_report_usage_for_another(owner, store, make_store):
 
 
 def test_nobody_else_may_report_usage(store, root_api):
-    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
+    make_platform_staff()
     staff_token = root_api.post(
         "/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD}, format="json"
     ).json()["token"]

@@ -13,8 +13,8 @@ from django.utils import timezone
 from billing import dunning
 from billing.models import Subscription
 from billing.services import close_billing_period, record_usage
+from onboarding.services import sign_up_merchant
 from tenants.models import Tenant
-from tenants.services import sign_up_merchant
 from tests.billing.conftest import media_root, period_ended  # noqa: F401  (invoice PDFs in a temporary folder)
 from tests.conftest import STRONG_PASSWORD, signup_request
 

@@ -11,9 +11,9 @@ from celery.contrib.testing.worker import start_worker
 from django.core.files.storage import storages
 
 from config.celery import app
-from config.db_backend import connection
 from storefront.catalog import services as catalog
 from storefront.images.models import ProductImage
+from tenants.db_backend import connection
 from tests.conftest import STRONG_PASSWORD
 from tests.storefront.images.image_files import photo_bytes
 

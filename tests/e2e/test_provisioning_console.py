@@ -12,12 +12,11 @@ from tenants.models import Tenant
 from tests.conftest import STRONG_PASSWORD, store_api
 
 # The provisioning suite's fixtures: dedicated databases named for this test database and dropped
-# afterwards (autouse), platform staff, a real Celery worker.
+# afterwards (autouse), a real Celery worker (platform staff: the root conftest's staff_user).
 from tests.provisioning.conftest import (  # noqa: F401
     STAFF_EMAIL,
     dedicated_database,
     dedicated_prefix,
-    staff_user,
     worker,
 )
 from tests.provisioning.dedicated_stack import serving
@@ -29,7 +28,7 @@ def test_staff_approve_in_the_browser_and_watch_the_run_go_live(  # noqa: F811
     platform,
     page,
     make_store,
-    staff_user,  # noqa: F811
+    staff_user,
     worker,  # noqa: F811
     tmp_path,
 ):

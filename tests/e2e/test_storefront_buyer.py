@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from config.db_backend import connection
 from storefront.catalog.models import Category, Product, SellerProfile
+from tenants.db_backend import connection
 
 
 def test_a_buyer_browses_a_category_searches_with_a_typo_and_reads_the_seller_story(platform, page, make_store):

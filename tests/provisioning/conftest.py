@@ -16,10 +16,7 @@ from psycopg2 import sql
 
 from config.celery import app
 from provisioning.models import ProvisioningRun
-from tenants.accounts.models import User
-from tests.conftest import STRONG_PASSWORD
-
-STAFF_EMAIL = "staff@localbazaar.test"
+from tests.conftest import STAFF_EMAIL, STRONG_PASSWORD  # noqa: F401 - STAFF_EMAIL re-exported
 
 
 def server_connection(dbname: str | None = None) -> Any:
@@ -59,18 +56,19 @@ def dedicated_prefix(settings: Any, tmp_path: Any) -> Iterator[str]:
     settings.PROVISIONING_EXPORT_DIR = tmp_path / "exports"
     yield prefix
     drop_databases(databases_with_prefix(prefix))
+    drop_roles_with_prefix(prefix)
 
 
-@pytest.fixture
-def staff_user(db: Any) -> User:
-    return User.objects.create_superuser(STAFF_EMAIL, STRONG_PASSWORD)
-
-
-@pytest.fixture
-def staff_api(root_api: Any, staff_user: User) -> Any:
-    token = root_api.post("/api/v1/auth/token", {"email": STAFF_EMAIL, "password": STRONG_PASSWORD}).json()["token"]
-    root_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return root_api
+def drop_roles_with_prefix(prefix: str) -> None:
+    """The stacks' own login roles (named after their databases), once their databases are gone."""
+    conn = server_connection()
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", [prefix])
+            for (name,) in cursor.fetchall():
+                cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
 
 
 @pytest.fixture

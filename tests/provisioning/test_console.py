@@ -9,17 +9,8 @@ from django.test import Client
 
 from provisioning.models import ProvisioningRun
 from tenants.models import Tenant
-from tests.conftest import STRONG_PASSWORD
-from tests.provisioning.conftest import STAFF_EMAIL
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_browser(staff_user):
-    browser = Client(HTTP_HOST="localhost")
-    assert browser.login(email=STAFF_EMAIL, password=STRONG_PASSWORD)
-    return browser
 
 
 def test_a_pending_request_has_approve_and_reject_buttons(staff_browser, make_store):

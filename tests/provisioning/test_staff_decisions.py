@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.http import HttpRequest
 from django.test import Client
 
 from provisioning.models import ProvisioningRun, ProvisioningStep
@@ -125,7 +126,7 @@ def test_retrying_a_run_that_has_not_failed_is_a_conflict(staff_api, make_store,
 def _buyer_client() -> Client:
     User.objects.create_user("buyer@example.com", STRONG_PASSWORD)  # a public account, not staff
     client = Client(HTTP_HOST="localhost")
-    assert client.login(email="buyer@example.com", password=STRONG_PASSWORD)
+    assert client.login(request=HttpRequest(), email="buyer@example.com", password=STRONG_PASSWORD)
     return client
 
 

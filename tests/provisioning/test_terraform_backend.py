@@ -107,7 +107,8 @@ def test_an_approved_request_applies_the_tenant_stack_with_its_own_state_and_goe
     # The app on the stack was migrated, its owner bootstrapped (hash on stdin) and verified.
     stack = terraform_stand_in.stack_calls()
     assert [call["argv"][0] for call in stack] == ["migrate", "bootstrap_dedicated_owner", "verify_dedicated_stack"]
-    assert stack[1]["argv"] == ["bootstrap_dedicated_owner", "--email", "bakes@example.com"]
+    assert stack[1]["argv"] == ["bootstrap_dedicated_owner"]
+    assert stack[1]["stdin_fields"] == {"email": "bakes@example.com"}
     assert stack[1]["stdin_chars"] > 20
     assert {"LB_TENANT_SLUG", "LB_STACK_DATABASE_ENDPOINT", "LB_STACK_DATABASE_SECRET_ARN"} <= set(stack[1]["env"])
     tenant = Tenant.objects.get(slug="hebden-bakery")

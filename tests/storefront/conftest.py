@@ -15,8 +15,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from config.celery import app
-from config.db_backend import connection
-from tenants.services import SignupResult
+from onboarding.services import SignupResult
+from tenants.db_backend import connection
 from tests.conftest import STRONG_PASSWORD, store_api, store_host
 
 

@@ -6,7 +6,8 @@ import pytest
 from django.test import override_settings
 
 from tenants.accounts.models import ApiToken, User
-from tests.conftest import STRONG_PASSWORD, store_api
+from tenants.models import PlatformRole
+from tests.conftest import STRONG_PASSWORD, make_platform_staff, store_api
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_an_owner_of_one_store_gets_no_token_on_another(make_store):
 
 
 def test_platform_staff_get_a_token_on_the_root_host_and_store_owners_do_not(root_api, make_store):
-    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
+    make_platform_staff()
     make_store(email="ana@example.com")
 
     staff = root_api.post("/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD})
@@ -127,7 +128,9 @@ def test_token_use_is_recorded_without_a_write_on_every_request(make_store):
     assert ApiToken.objects.get().last_used_at == first_use
 
 
-@pytest.mark.parametrize("change", ["revoke", "deactivate", "remove_membership", "unstaff_on_root"])
+@pytest.mark.parametrize(
+    "change", ["revoke", "deactivate", "remove_membership", "unstaff_on_root", "platform_role_revoked"]
+)
 def test_a_cached_token_check_gives_way_at_once_to_a_revocation(make_store, root_api, change):
     from django.db import connection
 
@@ -135,9 +138,10 @@ def test_a_cached_token_check_gives_way_at_once_to_a_revocation(make_store, root
     from tenants.accounts.services import add_staff_member, issue_api_token
 
     store = make_store()
-    if change == "unstaff_on_root":
+    on_root = change in ("unstaff_on_root", "platform_role_revoked")
+    if on_root:
         connection.set_schema_to_public()
-        staff = User.objects.create_user("ops@localbazaar.test", STRONG_PASSWORD, is_staff=True)
+        staff = make_platform_staff("ops@localbazaar.test", role="support")
         client = root_api
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_api_token(staff)}")
         path = "/api/v1/staff/tenants"
@@ -150,7 +154,7 @@ def test_a_cached_token_check_gives_way_at_once_to_a_revocation(make_store, root
     assert client.get(path).status_code == 200
     assert client.get(path).status_code == 200  # answered from the cached check
 
-    connection.set_tenant(store.tenant) if change != "unstaff_on_root" else connection.set_schema_to_public()
+    connection.set_tenant(store.tenant) if not on_root else connection.set_schema_to_public()
     if change == "revoke":
         ApiToken.objects.get(user=staff).delete()
     elif change == "deactivate":
@@ -158,6 +162,8 @@ def test_a_cached_token_check_gives_way_at_once_to_a_revocation(make_store, root
         staff.save()
     elif change == "remove_membership":
         Membership.objects.filter(user=staff).delete()
+    elif change == "platform_role_revoked":
+        PlatformRole.objects.filter(user=staff).delete()
     else:
         staff.is_staff = False
         staff.save()

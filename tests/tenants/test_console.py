@@ -3,18 +3,7 @@
 import pytest
 from django.test import Client
 
-from tenants.accounts.models import User
-from tests.conftest import STRONG_PASSWORD
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_browser():
-    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
-    browser = Client(HTTP_HOST="localhost")
-    assert browser.login(email="staff@localbazaar.test", password=STRONG_PASSWORD)
-    return browser
 
 
 def test_staff_see_every_tenant_in_the_console(staff_browser, make_store):

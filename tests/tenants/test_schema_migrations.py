@@ -15,10 +15,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import quote_schema_name
 
+from onboarding.services import sign_up_merchant
 from tenants import schema_pool
 from tenants.models import PooledSchema, SchemaMigrationState
 from tenants.schema_migrations import check_schema_drift, migration_target, run_schema_migrations
-from tenants.services import sign_up_merchant
 from tests.conftest import signup_request
 
 # The catalog's real migrations; the test's new one comes after the latest of them.

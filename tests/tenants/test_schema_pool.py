@@ -9,9 +9,9 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
 from config.celery import app
+from onboarding.services import sign_up_merchant
 from tenants import schema_pool
 from tenants.models import PooledSchema
-from tenants.services import sign_up_merchant
 from tests.conftest import signup_request
 
 

@@ -7,21 +7,10 @@ from django.db import connection
 from django.test import Client
 
 from storefront.catalog.models import Product
-from tenants.accounts.models import User
 from tenants.models import Tenant
-from tests.conftest import STRONG_PASSWORD, store_api, store_host
+from tests.conftest import store_api, store_host
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_api(root_api):
-    User.objects.create_superuser("staff@localbazaar.test", STRONG_PASSWORD)
-    token = root_api.post(
-        "/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD}
-    ).json()["token"]
-    root_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return root_api
 
 
 def add_product(store, title="Sourdough loaf"):

@@ -4,6 +4,7 @@ any point, finishes without making anything twice: Terraform's remote state is t
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from provisioning.backends.base import Outcome, StepContext, StepFailed
 from provisioning.backends.terraform import cli, workdir
 from provisioning.management.commands.bootstrap_dedicated_owner import OWNER_ALREADY_PRESENT
 from provisioning.models import ProvisioningRun
+from tenants import lifecycle
 from tenants.models import Tenant
 
 # Outputs later steps and the platform rely on (terraform/modules/dedicated-tenant/outputs.tf).
@@ -90,7 +92,7 @@ def write_workdir(ctx: StepContext) -> Outcome:
     if not _is_teardown(ctx):
         # On record before anything exists: a rejected request's clean-up run knows there is a stack to
         # take down (the state is the authority on what exists).
-        Tenant.objects.filter(pk=ctx.tenant.pk).update(database_name=stack_identifier(slug))
+        lifecycle.record_database(ctx.tenant, stack_identifier(slug), by=lifecycle.Actor.system("provisioning"))
     ctx.remember(workdir=str(path), state_key=workdir.state_key(slug))
     ctx.say(f"Working directory {path}: {', '.join(sorted(changed)) or 'already up to date'}.")
     return Outcome.DONE if changed else Outcome.ALREADY_DONE
@@ -180,15 +182,18 @@ def migrate_database(ctx: StepContext) -> Outcome:
 def bootstrap_owner(ctx: StepContext) -> Outcome:
     tenant = Tenant.objects.get(pk=ctx.tenant.pk)
     password_hash = ctx.secret(tenant.pending_owner_password)
-    # The hash goes on stdin: never on a command line, in the environment or in the log.
-    output = run_on_stack(ctx, "bootstrap_dedicated_owner", "--email", tenant.owner_email, stdin=password_hash)
+    # The hash goes on stdin: never on a command line, in the environment or in the log. So does the
+    # email: the manage command may reach the stack through a remote shell (ssh joins its arguments into
+    # one command line), where a merchant's text must never be an argument.
+    owner = json.dumps({"email": tenant.owner_email, "password_hash": password_hash})
+    output = run_on_stack(ctx, "bootstrap_dedicated_owner", stdin=owner)
     Tenant.objects.filter(pk=tenant.pk).update(pending_owner_password="")
     return Outcome.ALREADY_DONE if output.endswith(OWNER_ALREADY_PRESENT) else Outcome.DONE
 
 
 def verify_health(ctx: StepContext) -> Outcome:
     tenant = Tenant.objects.get(pk=ctx.tenant.pk)
-    run_on_stack(ctx, "verify_dedicated_stack", "--owner-email", tenant.owner_email)
+    run_on_stack(ctx, "verify_dedicated_stack", stdin=json.dumps({"owner_email": tenant.owner_email}))
     return Outcome.DONE
 
 

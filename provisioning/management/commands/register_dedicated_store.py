@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name
 
-from config.db_backend import connection
+from tenants.db_backend import connection
 from tenants.models import Domain, Tenant
 
 STORE_FIELDS = ("slug", "name", "owner_email", "town", "postcode", "plan_code")

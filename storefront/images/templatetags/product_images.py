@@ -1,4 +1,4 @@
-"""`{% product_thumbnail product size as thumb %}`: what `catalog/_product_image.html` needs to show a
+"""`{% product_thumbnail product size as thumb %}`: what `shop/_product_image.html` needs to show a
 product's image at a size, or None for the placeholder. Lists should fetch products through
 `storefront.images.selectors.with_main_image` so this costs no query per product."""
 

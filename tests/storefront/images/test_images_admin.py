@@ -98,8 +98,8 @@ def products_with_images(in_store, media_root):
 def test_the_include_shows_the_main_image_as_webp_with_a_jpeg_fallback_or_a_placeholder(products_with_images):
     jug, bare = products_with_images[0], products_with_images[-1]
 
-    shown = render_to_string("catalog/_product_image.html", {"product": jug, "size": "268x200"})
-    placeholder = render_to_string("catalog/_product_image.html", {"product": bare})
+    shown = render_to_string("shop/_product_image.html", {"product": jug, "size": "268x200"})
+    placeholder = render_to_string("shop/_product_image.html", {"product": bare})
 
     image = ProductImage.objects.get(product=jug)
     assert '<source type="image/webp"' in shown
@@ -112,9 +112,7 @@ def test_the_include_shows_the_main_image_as_webp_with_a_jpeg_fallback_or_a_plac
 def test_a_list_of_products_shows_their_images_in_two_queries(products_with_images, django_assert_num_queries):
     with django_assert_num_queries(2):
         products = list(selectors.with_main_image(Product.objects.order_by("sku")))
-        html = "".join(
-            render_to_string("catalog/_product_image.html", {"product": p, "size": "medium"}) for p in products
-        )
+        html = "".join(render_to_string("shop/_product_image.html", {"product": p, "size": "medium"}) for p in products)
 
     assert html.count("<picture") == 3 and html.count("placeholder") == 1
 

@@ -11,11 +11,11 @@ from celery.contrib.testing.worker import start_worker
 from django.core.files.storage import default_storage
 
 from config.celery import app
-from config.db_backend import connection
 from storefront.catalog import selectors as catalog_selectors
 from storefront.catalog.models import Product
 from storefront.images import processing
 from storefront.images.models import ProductImage
+from tenants.db_backend import connection
 from tests.storefront.conftest import client_for
 from tests.storefront.images.image_files import (
     EXIF_GPS_IFD,

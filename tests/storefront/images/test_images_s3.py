@@ -7,10 +7,10 @@ import boto3
 import requests
 from django.core.files.storage import default_storage
 
-from config.db_backend import connection
 from storefront.catalog.models import Product
 from storefront.images import labelers, processing
 from storefront.images.models import ProductImage
+from tenants.db_backend import connection
 from tests.storefront.conftest import client_for
 from tests.storefront.images.conftest import REGION, keys
 from tests.storefront.images.image_files import bomb_png, photo_bytes

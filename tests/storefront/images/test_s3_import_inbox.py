@@ -3,9 +3,11 @@ into that store only, through the ordinary import pipeline (moto's S3 server, re
 
 from __future__ import annotations
 
-from config.db_backend import connection
+import re
+
 from storefront.catalog import import_inbox, tasks
 from storefront.catalog.models import ImportJob, Product
+from tenants.db_backend import connection
 from tests.storefront.conftest import csv_bytes, product_rows
 from tests.storefront.images.conftest import keys
 
@@ -62,3 +64,22 @@ def test_a_file_whose_job_was_made_before_a_crash_is_only_moved_on_the_next_scan
 
     assert again == [] and ImportJob.objects.count() == 1
     assert not [key for key in keys(s3_media) if "/incoming/" in key]
+
+
+def test_a_moved_inbox_file_gets_a_name_of_the_server_s_and_is_stored_as_a_download(
+    store, in_store, s3_media, eager_tasks, django_capture_on_commit_callbacks
+):
+    schema = store.tenant.schema_name
+    s3_media.put_object(
+        Key=f"{schema}/imports/incoming/Spring sale <b>.html.csv",
+        Body=csv_bytes(product_rows(1)),
+        ContentType="text/html",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        import_inbox.scan_inbox()
+
+    (processed,) = [key for key in keys(s3_media) if "/processed/" in key]
+    assert re.fullmatch(rf"{schema}/imports/processed/\d{{8}}T\d{{6}}-Spring-sale-b-html\.csv", processed), processed
+    stored = s3_media.Object(processed)
+    assert (stored.content_type, stored.content_disposition) == ("application/octet-stream", "attachment")

@@ -1,0 +1,148 @@
+"""Demo data for a development database: the platform admin and two shared stores with products.
+
+Stores are made through the real signup service, so a demo store is exactly what a merchant gets.
+Every step is idempotent: a re-run creates only what is missing and never changes what exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+
+from onboarding.services import SignupRequest, sign_up_merchant
+from storefront.catalog import services as catalog
+from storefront.catalog.models import Product
+from tenants.accounts.models import User
+from tenants.models import PlatformRole, Tenant
+from tenants.permissions import grant_platform_role
+from tenants.routing import platform_url, store_url
+
+PLATFORM_ADMIN_EMAIL = "admin@localbazaar.test"
+# One well-known password for every demo login: this data exists only on development machines
+# (seed_demo refuses to run without DEBUG), and a fixed password can be printed on every run.
+DEMO_PASSWORD = "Market-day-lanterns-42"
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    sku: str
+    title: str
+    price: int  # minor units
+    stock: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DemoStore:
+    subdomain: str
+    name: str
+    owner_email: str
+    town: str
+    postcode: str
+    products: tuple[DemoProduct, ...]
+
+
+DEMO_STORES = (
+    DemoStore(
+        subdomain="bakery",
+        name="Hebden Bakery",
+        owner_email="baker@localbazaar.test",
+        town="Hebden Bridge",
+        postcode="HX7 8AD",
+        products=(
+            DemoProduct("BREAD-SOUR", "Sourdough loaf", 450, 12, "Long-fermented, baked each morning."),
+            DemoProduct("BREAD-RYE", "Dark rye", 520, 6, "Seeded Yorkshire rye."),
+            DemoProduct("CAKE-PARKIN", "Parkin slab", 380, 20, "Oat and treacle ginger cake."),
+        ),
+    ),
+    DemoStore(
+        subdomain="pottery",
+        name="Calder Pottery",
+        owner_email="potter@localbazaar.test",
+        town="Todmorden",
+        postcode="OL14 5AA",
+        products=(
+            DemoProduct("MUG-CELADON", "Celadon mug", 2400, 8, "Thrown stoneware, 350 ml."),
+            DemoProduct("BOWL-TENMOKU", "Tenmoku bowl", 3600, 4, "Iron glaze, oven safe."),
+            DemoProduct("VASE-BUD", "Bud vase", 1800, 10),
+        ),
+    ),
+)
+
+
+@dataclass
+class DemoSeedResult:
+    admin_created: bool = False
+    stores_created: list[str] = field(default_factory=list)
+    products_created: int = 0
+
+
+def ensure_platform_admin(email: str = PLATFORM_ADMIN_EMAIL, password: str = DEMO_PASSWORD) -> bool:
+    """Create the platform superuser with the operator role (call in the public schema). Returns True when
+    it was created."""
+    if User.objects.filter(email__iexact=email).exists():
+        return False
+    grant_platform_role(User.objects.create_superuser(email, password), PlatformRole.Role.OPERATOR)
+    return True
+
+
+def ensure_demo_store(store: DemoStore) -> tuple[Tenant, bool, int]:
+    """Sign the store up if it does not exist, then add any missing demo products.
+
+    Returns the tenant, whether it was created, and how many products were added.
+    """
+    tenant = Tenant.objects.filter(slug=store.subdomain).first()
+    created = tenant is None
+    if tenant is None:
+        result = sign_up_merchant(
+            SignupRequest(
+                email=store.owner_email,
+                password=DEMO_PASSWORD,
+                store_name=store.name,
+                subdomain=store.subdomain,
+                town=store.town,
+                postcode=store.postcode,
+                tenancy=Tenant.Tenancy.SHARED,
+            )
+        )
+        tenant = result.tenant
+    added = 0
+    with tenant_context(tenant):
+        existing = set(Product.objects.values_list("sku", flat=True))
+        for product in store.products:
+            if product.sku in existing:
+                continue
+            # Through the catalog's service, as a merchant would: the product is published to the
+            # marketplace (the outbox) and counts against the plan like any other.
+            catalog.create_product(
+                sku=product.sku,
+                title=product.title,
+                description=product.description,
+                price=product.price,
+                currency="GBP",
+                stock=product.stock,
+                status=Product.Status.ACTIVE,
+            )
+            added += 1
+    return tenant, created, added
+
+
+def seed_demo_marketplace(stores: tuple[DemoStore, ...] = DEMO_STORES) -> DemoSeedResult:
+    """The platform admin and the demo stores, made if missing."""
+    # The admin and the tenant registry live in public, whatever schema the caller was in.
+    with schema_context(get_public_schema_name()):
+        outcome = DemoSeedResult(admin_created=ensure_platform_admin())
+        for store in stores:
+            tenant, created, added = ensure_demo_store(store)
+            if created:
+                outcome.stores_created.append(tenant.slug)
+            outcome.products_created += added
+    return outcome
+
+
+def demo_logins(stores: tuple[DemoStore, ...] = DEMO_STORES) -> list[tuple[str, str, str]]:
+    """(where, email, password) for every demo login, for printing."""
+    logins = [(f"{platform_url()}admin/ and {platform_url()}console/", PLATFORM_ADMIN_EMAIL, DEMO_PASSWORD)]
+    logins += [(f"{store_url(store.subdomain)}admin/", store.owner_email, DEMO_PASSWORD) for store in stores]
+    return logins

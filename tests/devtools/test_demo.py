@@ -1,0 +1,28 @@
+"""`make dev`'s demo: its stores, their products, and those products on the marketplace."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+from devtools.demo import DEMO_STORES, seed_demo_marketplace
+from storefront.publishing.drain import drain_listing_changes
+from tenants.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_stores_products_are_on_the_marketplace_and_seeding_twice_adds_nothing(root_api):
+    first = seed_demo_marketplace()
+    for store in DEMO_STORES:
+        with tenant_context(Tenant.objects.get(slug=store.subdomain)):
+            drain_listing_changes()
+    connection.set_schema_to_public()
+    again = seed_demo_marketplace()
+
+    found = root_api.get("/api/v1/marketplace/search", {"q": "sourdugh", "near": "Todmorden"}).json()
+    assert [hit["title"] for hit in found["results"]] == ["Sourdough loaf"]
+    assert found["results"][0]["store"] == "bakery"
+    assert first.products_created == sum(len(store.products) for store in DEMO_STORES)
+    assert (again.stores_created, again.products_created) == ([], 0)
