@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django_tenants.utils import quote_schema_name, schema_exists
 
+from tenants.advisory_locks import try_advisory_lock
 from tenants.db_backend import connection
 from tenants.models import PooledSchema
 
@@ -102,12 +103,22 @@ def add_pooled_schema() -> PooledSchema:
 
 
 def refill_schema_pool(target: int | None = None) -> int:
-    """Top the pool up to `target` schemas (TENANT_POOL_SIZE by default). Returns how many were added."""
+    """Top the pool up to `target` schemas (TENANT_POOL_SIZE by default). Returns how many were added.
+
+    Refills run one at a time, whoever starts them (the Celery task after every signup and on beat,
+    `make dev`, benchmarks): two that both counted the pool short would each top it up and overfill
+    it. One that finds another running returns 0 at once: waiting would only add surplus schemas.
+    Each new schema commits as soon as it is made, so signups can claim it while the refill goes on;
+    call it outside a transaction, or the lock would end before the new schemas are counted.
+    """
     target = settings.TENANT_POOL_SIZE if target is None else target
-    ensure_template_schema()
-    missing = target - PooledSchema.objects.count()
-    for _ in range(max(missing, 0)):
-        add_pooled_schema()
+    with try_advisory_lock("tenants.refill_schema_pool", application_name="refill_schema_pool") as alone:
+        if not alone:
+            return 0
+        ensure_template_schema()
+        missing = target - PooledSchema.objects.count()
+        for _ in range(max(missing, 0)):
+            add_pooled_schema()
     if missing > 0:
         logger.info("schema pool refilled", extra={"added": missing, "target": target})
     return max(missing, 0)

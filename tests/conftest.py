@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.db import connection
@@ -18,6 +21,7 @@ from django_tenants.utils import quote_schema_name
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
+from config.celery import app as celery_app
 from onboarding.services import SignupRequest, SignupResult, sign_up_merchant
 from tenants import routing, schema_pool
 from tenants.accounts.models import User
@@ -87,6 +91,59 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         blocker = item.config.stash[blocking_manager_key]
         with blocker.unblock():
             reset_tenancy()
+
+
+def purge_broker() -> None:
+    """Empty the test broker before a test starts a Celery worker (in a thread or a process).
+
+    Tasks queued by earlier tests with no worker running (every committed signup queues a pool refill),
+    put back by a worker stopped mid-task, or taken by a killed one, would otherwise run in this test's
+    worker, against schemas those tests have since dropped.
+    """
+    celery_app.control.purge()
+    with celery_app.connection_for_write() as broker:
+        channel = broker.default_channel
+        # Redis keeps messages a worker took but never acknowledged (acks_late) in these keys and puts
+        # them back in the queue later; a SIGKILLed worker's task would come back in some later test.
+        unacked = [getattr(channel, name, None) for name in ("unacked_key", "unacked_index_key")]
+        if all(unacked):
+            channel.client.delete(*unacked)
+
+
+@pytest.fixture
+def celery_worker() -> Callable[..., AbstractContextManager[Any]]:
+    """`with celery_worker(): ...` runs a real Celery worker on the real broker in a thread of this process.
+
+    The broker is emptied when the fixture is set up, before the test body, so a test may queue its own
+    tasks before it starts the worker and they are still there for it.
+    """
+    purge_broker()
+
+    def start(shutdown_timeout: float = 10) -> AbstractContextManager[Any]:
+        return start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=shutdown_timeout)
+
+    return start
+
+
+def wait_for(condition: Callable[[], Any], seconds: float = 60, what: str = "condition") -> Any:
+    """Poll `condition` until it returns something truthy (returned), failing after a generous deadline."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def sessions_waiting_for_my_locks() -> list[int]:
+    """Backend pids of database sessions waiting for a lock this test's session holds: how a test knows
+    another process has reached the statement it is holding back (pg_locks is read live, never a snapshot)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT pid FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def signup_request(**overrides: Any) -> SignupRequest:

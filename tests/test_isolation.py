@@ -3,10 +3,7 @@ cookies, the signup handoff, cache keys, media paths and Celery tasks. Every att
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -16,7 +13,7 @@ from django.test import Client
 from config.celery import app
 from storefront.catalog.models import Product
 from tenants.handoff import make_handoff_token
-from tests.conftest import STRONG_PASSWORD, store_api, store_host
+from tests.conftest import STRONG_PASSWORD, store_api, store_host, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +156,7 @@ def list_products_here() -> None:
 
 
 @pytest.mark.usefixtures("committed_tenancy")
-def test_celery_tasks_run_in_the_schema_of_the_tenant_that_sent_them(make_store):
+def test_celery_tasks_run_in_the_schema_of_the_tenant_that_sent_them(make_store, celery_worker):
     alpha = make_store(subdomain="alpha", email="alpha@example.com")
     beta = make_store(subdomain="beta", email="beta@example.com")
     for store, title in ((alpha, "Alpha secret jam"), (beta, "Beta honey")):
@@ -168,18 +165,14 @@ def test_celery_tasks_run_in_the_schema_of_the_tenant_that_sent_them(make_store)
     connection.set_schema_to_public()
     seen_by_task.clear()
 
-    # A real worker, consuming from the real broker, in a thread of this process.
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    # A real worker, consuming from the real broker, in a thread of this process: the schema travels
+    # in the message, which an eager run would never serialise.
+    with celery_worker():
         for store in (alpha, beta):
             connection.set_tenant(store.tenant)
             list_products_here.delay()
         connection.set_schema_to_public()
-        done = threading.Event()
-        for _ in range(100):
-            if len(seen_by_task) == 2:
-                done.set()
-                break
-            done.wait(0.1)
+        wait_for(lambda: len(seen_by_task) == 2, what="both tasks to run")
 
     assert sorted(seen_by_task) == [("t_alpha", ["Alpha secret jam"]), ("t_beta", ["Beta honey"])]
 

@@ -3,8 +3,10 @@ host), and the webhook endpoint Stripe calls (root host)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import stripe
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -19,6 +21,8 @@ from billing.rating import Interval
 from billing.stripe_gateway import services, webhooks
 from tenants.permissions import IsStoreOwner
 from tenants.routing import store_url
+
+logger = logging.getLogger(__name__)
 
 URL_RESPONSE = inline_serializer("StripeRedirect", {"url": serializers.URLField()})
 REFUSED = OpenApiResponse(description='Refused: {"code": "...", "detail": "..."}')
@@ -96,4 +100,13 @@ class WebhookView(APIView):
             return Response(
                 {"code": "webhooks_not_configured", "detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE
             )
-        return Response({"outcome": webhooks.process_event(event)})
+        try:
+            outcome = webhooks.process_event(event)
+        except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:
+            # The re-fetch failed, so nothing was applied or recorded: a 5xx has Stripe deliver it again.
+            logger.warning("stripe event left for redelivery", extra={"event": event.get("id"), "error": str(error)})
+            detail = "Stripe's API did not answer the re-fetch; nothing was applied. Deliver the event again."
+            return Response(
+                {"code": "stripe_unavailable", "detail": detail}, status=status.HTTP_503_SERVICE_UNAVAILABLE
+            )
+        return Response({"outcome": outcome})

@@ -44,12 +44,20 @@ class ImportRefused(Exception):
     """The upload can't be imported at all (nothing was created); the message says why."""
 
 
+def _readable_size(n: int) -> str:
+    """10 MB, 512 KB or 100 bytes: a limit as a merchant reads it (never "0 MB")."""
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:g} {unit}"
+    return f"{n} bytes"
+
+
 def start_import(upload: UploadedFile | File, *, user: User | None = None, source_key: str = "") -> ImportJob:
     """Check the upload's header, store the file and queue its import once the job row is committed."""
     if not upload.size:
         raise ImportRefused("The file is empty.")
     if upload.size > MAX_UPLOAD_BYTES:
-        raise ImportRefused(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it into parts.")
+        raise ImportRefused(f"The file is larger than {_readable_size(MAX_UPLOAD_BYTES)}; split it into parts.")
     header_cells = _peek_header(upload)
     try:
         header = product_csv.read_header(header_cells)

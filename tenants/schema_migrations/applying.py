@@ -25,6 +25,7 @@ from tenants.schema_migrations.state import (
     _STATE_TABLE,
     APPLIED,
     CANARY_ATTEMPTS,
+    CLIENT_CHECK_INTERVAL,
     DRIFT,
     FAILED,
     LOCK_TIMEOUT,
@@ -59,7 +60,8 @@ def _replay(conn: Any, schema: ManagedSchema, plan: GroupPlan, target: Migration
         with conn, conn.cursor() as cursor:
             cursor.execute(
                 f"SET LOCAL search_path = {quote_schema_name(schema.name)}, {_PUBLIC};"
-                f" SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"
+                f" SET LOCAL lock_timeout = '{LOCK_TIMEOUT}';"
+                f" SET LOCAL client_connection_check_interval = '{CLIENT_CHECK_INTERVAL}'"
             )
             if schema.kind == "pool":
                 # Holding the pool row makes a concurrent signup skip this schema rather than rename

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg2
 from django.conf import settings
 from django.core.management import call_command
 from django.db import ProgrammingError
@@ -18,6 +17,7 @@ from django_tenants.utils import (
     quote_schema_name,
 )
 
+from tenants.advisory_locks import own_connection_params, try_advisory_lock
 from tenants.db_backend import connection
 from tenants.models import SchemaMigrationState
 
@@ -28,6 +28,10 @@ DRIFT = SchemaMigrationState.Status.DRIFT.value
 # A schema whose table is locked by live traffic fails fast and is retried by the next run, instead of
 # stalling a worker (and queueing that tenant's requests behind the ALTER).
 LOCK_TIMEOUT = "5s"
+# How soon a worker's statement stops once its run was killed (the server polls the client's socket):
+# it would otherwise finish a long statement (an index build) for nobody, keeping the schema's tables
+# locked from the next run meanwhile. Rolled back, the schema is left at its old state for that run.
+CLIENT_CHECK_INTERVAL = "1s"
 # Schemas per generated UNION ALL query when reading actual migration states.
 DIGEST_QUERY_CHUNK = 500
 # Canaries tried per group before the group is reported as not migratable in this run.
@@ -226,32 +230,17 @@ def _drift_message(cursor: Any, schema: str, expected: frozenset[str], target: M
 
 
 def _connection_params() -> dict[str, Any]:
-    """psycopg2.connect() arguments for connections of our own, outside the search_path-prefixing
-    backend (we SET LOCAL ourselves)."""
-    params = dict(connection.get_connection_params())
-    params.pop("cursor_factory", None)
-    params["application_name"] = "migrate_tenants"
-    return params
+    """psycopg2.connect() arguments for the workers' connections (they SET LOCAL the path themselves)."""
+    return own_connection_params("migrate_tenants")
 
 
 @contextmanager
 def _run_lock() -> Iterator[None]:
-    """One runner at a time per database.
-
-    A transaction-level lock in a transaction held open for the run: a session lock could outlive
-    the run on a server connection of a transaction-pooling PgBouncer. A killed run's transaction
-    dies with its connection, and the lock with it.
-    """
-    lock_connection = psycopg2.connect(**_connection_params())
-    try:
-        with lock_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('tenants.schema_migrations'))")
-            (locked,) = cursor.fetchone()
+    """One runner at a time per database; a killed run's lock dies with its connection."""
+    with try_advisory_lock("tenants.schema_migrations", application_name="migrate_tenants") as locked:
         if not locked:
             raise MigrationRunError("Another schema migration run is in progress.")
         yield
-    finally:
-        lock_connection.close()
 
 
 # --- The public schema ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from pypdf import PdfReader
@@ -18,7 +18,6 @@ from pypdf import PdfReader
 from billing import invoicing
 from billing.models import Invoice, InvoiceItem, InvoiceNumberSequence, Subscription
 from billing.services import change_plan, close_billing_period, record_usage
-from config.celery import app
 from tests.billing.conftest import period_ended
 from tests.conftest import store_api
 
@@ -243,19 +242,27 @@ def wait_until(predicate, seconds: float = 30) -> None:
 
 
 @pytest.mark.usefixtures("committed_tenancy")
-def test_a_worker_closes_due_periods_and_a_second_run_adds_nothing(make_store):
+def test_a_worker_closes_due_periods_and_a_second_run_adds_nothing(make_store, celery_worker):
     from billing.tasks import close_due_periods
 
     store = make_store()
     _, at = period_ended(store.tenant)
+    closed: dict[str, object] = {}  # task id -> how many periods it closed, as the worker finishes each
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        close_due_periods.delay(at.isoformat())
-        wait_until(lambda: Invoice.objects.filter(status="paid").exists())
-        close_due_periods.delay(at.isoformat())
-        close_due_periods.delay(at.isoformat())
-        time.sleep(1)
+    def finished(task_id: str, retval: object, **kwargs: object) -> None:
+        closed[task_id] = retval
 
+    task_postrun.connect(finished, weak=False)
+    try:
+        with celery_worker():
+            first = close_due_periods.delay(at.isoformat()).id
+            wait_until(lambda: first in closed)
+            again = [close_due_periods.delay(at.isoformat()).id for _ in range(2)]
+            wait_until(lambda: all(task_id in closed for task_id in again))
+    finally:
+        task_postrun.disconnect(finished)
+
+    assert [closed[task_id] for task_id in (first, *again)] == [1, 0, 0]
     assert Invoice.objects.count() == 1
     invoice = Invoice.objects.get()
     assert invoice.pdf and invoice.status == "paid" and invoice.collection_attempts == 1

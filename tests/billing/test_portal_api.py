@@ -248,9 +248,17 @@ def call(client, method: str, url: str):
     return client.get(url)
 
 
+def assert_billing_untouched(store) -> None:
+    """A refused caller changed no plan and billed no proration."""
+    assert Subscription.objects.get(tenant=store.tenant).plan.code == "starter"
+    assert Tenant.objects.get(pk=store.tenant.pk).plan_code == "starter"
+    assert not InvoiceItem.objects.exists()
+
+
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
 def test_anonymous_callers_are_refused(store, method, url):
     assert call(store_api("bakery"), method, url).status_code == 401
+    assert_billing_untouched(store)
 
 
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
@@ -260,7 +268,8 @@ def test_another_stores_owner_token_is_refused(store, make_store, method, url):
     response = call(store_api("bakery", other.token), method, url)
 
     assert response.status_code == 401
-    assert Subscription.objects.get(tenant=store.tenant).plan.code == "starter"
+    assert_billing_untouched(store)
+    assert Subscription.objects.get(tenant=other.tenant).plan.code == "starter"
 
 
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
@@ -273,7 +282,7 @@ def test_the_stores_staff_are_refused(store, method, url):
     response = call(store_api("bakery", token), method, url)
 
     assert response.status_code == 403
-    assert Subscription.objects.get(tenant=store.tenant).plan.code == "starter"
+    assert_billing_untouched(store)
 
 
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
@@ -286,6 +295,7 @@ def test_platform_staff_have_no_store_billing_api(store, root_api, method, url):
 
     assert call(root_api, method, url).status_code == 404  # not on the root host
     assert call(store_api("bakery", token), method, url).status_code == 401  # not a store account
+    assert_billing_untouched(store)
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------

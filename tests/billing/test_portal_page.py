@@ -57,7 +57,7 @@ def test_the_owner_sees_plan_usage_projected_bill_and_chart(owner, store, django
     assert 'href="/admin/billing/"' in owner.get("/admin/").content.decode()  # linked from the admin index
 
 
-def test_staff_get_403_and_strangers_the_login_page(store, make_store):
+def test_staff_get_403_and_strangers_the_login_page(store, make_store, staff_browser):
     from tenants.db_backend import connection
 
     connection.set_tenant(store.tenant)
@@ -78,8 +78,14 @@ def test_staff_get_403_and_strangers_the_login_page(store, make_store):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert stranger.post("/admin/billing/cancel").status_code == 302
     assert not Subscription.objects.get(tenant=store.tenant).cancel_at_period_end
-    # The page does not exist on the root host
-    assert Client(HTTP_HOST="localhost").get("/admin/billing/").status_code in (302, 404)
+    # The root host has no store billing page: /admin/ there is the platform's admin, which sends
+    # anyone not signed in to its login (every admin URL does, so never a 404 before login)...
+    on_root = Client(HTTP_HOST="localhost").get("/admin/billing/")
+    assert (on_root.status_code, on_root["Location"]) == (302, "/admin/login/?next=/admin/billing/")
+    # ...and shows a platform operator the control plane's billing models there
+    operator_page = staff_browser.get("/admin/billing/")
+    assert operator_page.status_code == 200
+    assert "<title>Billing administration | LocalBazaar platform</title>" in operator_page.content.decode()
 
 
 def test_a_preview_then_confirm_changes_the_plan(owner, store):

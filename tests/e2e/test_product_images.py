@@ -7,10 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.storage import storages
 
-from config.celery import app
 from storefront.catalog import services as catalog
 from storefront.images.models import ProductImage
 from tenants.db_backend import connection
@@ -36,7 +34,7 @@ def in_schema(tenant, work):
 
 
 def test_a_merchant_adds_a_product_with_a_photo_and_a_buyer_nearby_finds_it_by_a_misspelt_word(
-    platform, page, make_store, media, tmp_path
+    platform, page, make_store, media, tmp_path, celery_worker
 ):
     store = make_store(subdomain="calder", store_name="Calder Pottery")
     far = make_store(subdomain="tyneside", store_name="Tyneside Pots")
@@ -59,7 +57,7 @@ def test_a_merchant_adds_a_product_with_a_photo_and_a_buyer_nearby_finds_it_by_a
     page.set_input_files("input[name=images-0-original]", str(photo))
     page.fill("input[name=images-0-alt_text]", "A blue stoneware jug")
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with celery_worker():
         page.click("input[name=_continue]")
         page.wait_for_url(re.compile(r".*/admin/catalog/product/\d+/change/"))
         # htmx asks for the status every 2 seconds until the worker has made the thumbnails

@@ -10,11 +10,9 @@ from typing import Any
 
 import psycopg2
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from psycopg2 import sql
 
-from config.celery import app
 from provisioning.models import ProvisioningRun
 from tests.conftest import STAFF_EMAIL, STRONG_PASSWORD  # noqa: F401 - STAFF_EMAIL re-exported
 
@@ -72,9 +70,9 @@ def drop_roles_with_prefix(prefix: str) -> None:
 
 
 @pytest.fixture
-def worker() -> Iterator[None]:
+def worker(celery_worker: Callable[..., Any]) -> Iterator[None]:
     """A real Celery worker consuming the real broker, in a thread of this process."""
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    with celery_worker(shutdown_timeout=30):
         yield
 
 

@@ -22,6 +22,7 @@ from provisioning.models import ProvisioningRun
 from provisioning.services import resume_stalled_runs
 from provisioning.tasks import execute_run
 from tenants.models import Tenant
+from tests.conftest import purge_broker
 from tests.provisioning.conftest import (
     databases_with_prefix,
     dedicated_database,
@@ -193,6 +194,7 @@ def backends_on(database: str) -> int:
 @pytest.fixture
 def worker_process(dedicated_prefix, settings):
     """Start `celery worker` processes on this test database and broker; killed after the test."""
+    purge_broker()
     started: list[subprocess.Popen] = []
     env = {
         **os.environ,

@@ -19,6 +19,7 @@ from provisioning.backends import local
 from provisioning.models import ProvisioningRun
 from provisioning.services import resume_stalled_runs
 from tenants.models import Tenant
+from tests.conftest import purge_broker
 from tests.provisioning.conftest import step_attempts, step_states, wait_for_run
 from tests.provisioning.terraform_stand_in import TerraformStandIn, terraform_stand_in
 
@@ -30,6 +31,7 @@ ALL_RESOURCES = 6
 @pytest.fixture
 def terraform_worker(terraform_stand_in: TerraformStandIn, dedicated_prefix: str):
     """Start `celery worker` processes using the stand-ins; killed after the test."""
+    purge_broker()
     started: list[subprocess.Popen] = []
     env = {
         **os.environ,

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import pytest
 from django.test import override_settings
+from django_tenants.utils import tenant_context
 
 from tenants.accounts.models import ApiToken, User
 from tenants.models import PlatformRole
 from tests.conftest import STRONG_PASSWORD, make_platform_staff, store_api
 
 pytestmark = pytest.mark.django_db
+REFUSED = {"non_field_errors": ["Email or password is wrong, or this account has no access to this host."]}
+
+
+def token_count(store) -> int:
+    """API tokens held in a store's schema (signup issues the owner's first one)."""
+    with tenant_context(store.tenant):
+        return ApiToken.objects.count()
 
 
 def test_a_store_owner_gets_a_working_token_on_their_store(make_store):
@@ -41,12 +49,12 @@ def test_a_wrong_password_is_a_400_with_no_token(make_store):
     )
 
     assert response.status_code == 400
-    assert "token" not in response.json()
-    assert response.json()["non_field_errors"]
+    assert response.json() == REFUSED
+    assert token_count(store) == 1  # the owner's from signup, no other
 
 
 def test_an_owner_of_one_store_gets_no_token_on_another(make_store):
-    make_store(email="ana@example.com")
+    ana = make_store(email="ana@example.com")
     other = make_store(email="ben@example.com")
 
     response = store_api(other.tenant.slug).post(
@@ -54,17 +62,22 @@ def test_an_owner_of_one_store_gets_no_token_on_another(make_store):
     )
 
     assert response.status_code == 400
+    assert response.json() == REFUSED
+    assert (token_count(ana), token_count(other)) == (1, 1)
 
 
 def test_platform_staff_get_a_token_on_the_root_host_and_store_owners_do_not(root_api, make_store):
     make_platform_staff()
-    make_store(email="ana@example.com")
+    ana = make_store(email="ana@example.com")
 
     staff = root_api.post("/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD})
     owner = root_api.post("/api/v1/auth/token", {"email": "ana@example.com", "password": STRONG_PASSWORD})
 
     assert staff.status_code == 200
     assert owner.status_code == 400
+    assert owner.json() == REFUSED
+    assert list(ApiToken.objects.values_list("user__email", flat=True)) == ["staff@localbazaar.test"]
+    assert token_count(ana) == 1
 
 
 def test_a_non_staff_public_user_gets_no_token_on_the_root_host(root_api):
@@ -73,6 +86,8 @@ def test_a_non_staff_public_user_gets_no_token_on_the_root_host(root_api):
     response = root_api.post("/api/v1/auth/token", {"email": "buyer@example.com", "password": STRONG_PASSWORD})
 
     assert response.status_code == 400
+    assert response.json() == REFUSED
+    assert not ApiToken.objects.exists()
 
 
 def test_token_requests_are_throttled(make_store, settings):

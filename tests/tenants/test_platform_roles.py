@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from provisioning.models import ProvisioningRun
 from tenants.accounts.models import User
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantStateChange
 from tests.conftest import ROOT_HOST, STRONG_PASSWORD, make_platform_staff, token_for
 
 pytestmark = pytest.mark.django_db
@@ -57,30 +57,35 @@ def test_operators_suspend(staff_api, make_store):
 
 def test_is_staff_without_a_platform_role_gets_no_staff_token_console_or_admin(make_store):
     make_store(subdomain="bakery")
-    User.objects.create_user("owner-like@example.com", STRONG_PASSWORD, is_staff=True, is_superuser=True)
+    user = User.objects.create_user("owner-like@example.com", STRONG_PASSWORD, is_staff=True, is_superuser=True)
     root = APIClient(HTTP_HOST=ROOT_HOST)
 
     token = root.post("/api/v1/auth/token", {"email": "owner-like@example.com", "password": STRONG_PASSWORD})
     browser = Client(HTTP_HOST=ROOT_HOST)
-    browser.login(request=HttpRequest(), email="owner-like@example.com", password=STRONG_PASSWORD)
+    # Logged in as that user, so every refusal below is for a lack of role, not of a session.
+    assert browser.login(request=HttpRequest(), email="owner-like@example.com", password=STRONG_PASSWORD)
+    assert browser.session["_auth_user_id"] == str(user.pk)
 
-    assert token.status_code == 400
+    assert token.status_code == 400 and "token" not in token.json()
     assert browser.get("/console/").status_code == 403
     assert browser.post("/console/tenants/bakery/suspend", {"reason": "x"}).status_code == 403
-    assert browser.get("/admin/").status_code == 302  # back to the login page
+    assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"  # back to the login page
     assert Tenant.objects.get(slug="bakery").status == "active"
+    assert not TenantStateChange.objects.filter(tenant__slug="bakery", changes__has_key="status").exists()
 
 
 def test_support_staff_see_the_console_but_not_the_platform_admin_or_its_suspend_button(make_store):
     make_store(subdomain="bakery")
-    make_platform_staff(SUPPORT_EMAIL, role="support")
+    support = make_platform_staff(SUPPORT_EMAIL, role="support")
     browser = Client(HTTP_HOST=ROOT_HOST)
-    browser.login(request=HttpRequest(), email=SUPPORT_EMAIL, password=STRONG_PASSWORD)
+    assert browser.login(request=HttpRequest(), email=SUPPORT_EMAIL, password=STRONG_PASSWORD)
+    assert browser.session["_auth_user_id"] == str(support.pk)
 
     assert browser.get("/console/").status_code == 200
     assert browser.post("/console/tenants/bakery/suspend", {"reason": "x"}).status_code == 403
-    assert browser.get("/admin/").status_code == 302
+    assert browser.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
     assert Tenant.objects.get(slug="bakery").status == "active"
+    assert not TenantStateChange.objects.filter(tenant__slug="bakery", changes__has_key="status").exists()
 
 
 def test_a_store_owner_token_is_no_staff_token_on_the_root_host(make_store):

@@ -45,6 +45,8 @@ def test_a_process_reuses_a_route_briefly_and_a_change_here_is_seen_at_once(make
     from tenants.models import Tenant
     from tenants.routing import tenant_for_host
 
+    # Set here, not left to the 1 s default: a slow moment between the lookups below must not expire it.
+    settings.TENANT_ROUTE_MEMO_SECONDS = 60.0
     store = make_store(subdomain="bakery")
     assert tenant_for_host(store_host("bakery")).status == "active"
 

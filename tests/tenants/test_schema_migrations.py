@@ -3,13 +3,18 @@ every schema, interrupted and failed runs that resume, drift, and schemas with n
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -19,7 +24,7 @@ from onboarding.services import sign_up_merchant
 from tenants import schema_pool
 from tenants.models import PooledSchema, SchemaMigrationState
 from tenants.schema_migrations import check_schema_drift, migration_target, run_schema_migrations
-from tests.conftest import signup_request
+from tests.conftest import signup_request, wait_for
 
 # The catalog's real migrations; the test's new one comes after the latest of them.
 CATALOG_MIGRATIONS = sorted(
@@ -96,21 +101,21 @@ def stores(committed_tenancy: None) -> list[str]:
 
 @pytest.fixture
 def add_catalog_migration(stores: list[str], tmp_path: Path, settings: Any, monkeypatch: Any) -> Iterator[Any]:
-    """Call it to give the catalog app a new migration (a nullable column and a model) through a
-    temporary MIGRATION_MODULES package. Afterwards the column and its records are taken out of every
-    schema again, so the template and the pool are as the rest of the session expects them."""
+    """Call it to give the catalog app a new migration (by default a nullable column and a model) through
+    a temporary MIGRATION_MODULES package, whose name it returns. Afterwards the column and its records
+    are taken out of every schema again, so the template and the pool are as the rest of the session
+    expects them."""
     package = f"catalog_migrations_{uuid.uuid4().hex[:8]}"
     (tmp_path / package).mkdir()
     (tmp_path / package / "__init__.py").write_text("")
     for migration in CATALOG_MIGRATIONS:
         shutil.copy(migration, tmp_path / package)
-    (tmp_path / package / f"{NEW_MIGRATION}.py").write_text(
-        NEW_MIGRATION_SOURCE.replace("LATEST_MIGRATION", LATEST_MIGRATION)
-    )
     monkeypatch.syspath_prepend(str(tmp_path))
 
-    def add() -> None:
+    def add(source: str = NEW_MIGRATION_SOURCE) -> str:
+        (tmp_path / package / f"{NEW_MIGRATION}.py").write_text(source.replace("LATEST_MIGRATION", LATEST_MIGRATION))
         settings.MIGRATION_MODULES = {"catalog": package}
+        return package
 
     yield add
     for schema in _schemas_with_gift_note():
@@ -331,3 +336,155 @@ def test_sql_replay_gives_the_schema_django_migrate_gives(stores: list[str], add
     replayed, migrated = _structure(template), _structure(empty)
     assert replayed == migrated, (replayed - migrated, migrated - replayed)
     assert ("permission", "catalog", "coupon", "redeem_coupon") in replayed
+
+
+def test_a_later_operation_failing_leaves_none_of_the_migration_in_that_schema(
+    stores: list[str], add_catalog_migration: Any, capsys: Any
+) -> None:
+    # Given a store whose schema already has a table of the name the migration's second operation creates
+    run_schema_migrations()
+    managed = _managed_schemas() | set(stores)
+    add_catalog_migration()
+    broken = stores[1]
+    _execute(f"CREATE TABLE {quote_schema_name(broken)}.catalog_coupon (id bigint)")
+
+    # When the migration runs: its first operation (the column) succeeds there, its second fails
+    with pytest.raises(CommandError, match="not migrated"):
+        call_command("migrate_tenants")
+
+    # Then that schema's replay (and Django's retry) left nothing of the migration: no column, no record
+    out = capsys.readouterr().out
+    assert f"catalog.{NEW_MIGRATION}; SQL replay" in out
+    assert "1 schemas failed the SQL replay; retrying them with Django's executor" in out
+    assert broken not in _schemas_with_gift_note()
+    assert broken not in _schemas_recording("catalog", NEW_MIGRATION)
+    columns = _query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = 'catalog_coupon'",
+        [broken],
+    )
+    assert columns == [("id",)]
+    state = _states()[broken]
+    assert state.status == "failed" and "already exists" in state.error
+    # And every other schema was migrated
+    assert managed - {broken} <= _schemas_with_gift_note() & _schemas_recording("catalog", NEW_MIGRATION)
+    assert {name for name, state in _states().items() if state.status != "applied"} == {broken}
+
+    # When the schema is repaired, the next run migrates it
+    _execute(f"DROP TABLE {quote_schema_name(broken)}.catalog_coupon")
+    assert run_schema_migrations().applied == [broken]
+    assert managed <= _schemas_with_gift_note()
+
+
+# A migration that records each schema it commits in (public.test_migration_log), and waits, inside the
+# schema's transaction, while the test holds that schema (public.test_migration_hold): a stand-in for
+# a slow statement that lets the test kill the runner with a schema half-migrated, at no timing's mercy.
+HELD_MIGRATION_SOURCE = """
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "LATEST_MIGRATION")]
+    operations = [
+        migrations.AddField("product", "gift_note", models.CharField(max_length=200, null=True)),
+        migrations.RunSQL("INSERT INTO public.test_migration_log (schema_name) VALUES (current_schema())"),
+        migrations.RunSQL(
+            "DO $$ BEGIN"
+            " WHILE EXISTS (SELECT 1 FROM public.test_migration_hold WHERE schema_name = current_schema())"
+            " LOOP PERFORM pg_sleep(0.05); END LOOP;"
+            " END $$"
+        ),
+    ]
+"""
+
+
+@pytest.fixture
+def migration_gate(stores: list[str]) -> Iterator[None]:
+    _execute("CREATE TABLE public.test_migration_log (schema_name text NOT NULL)")
+    _execute("CREATE TABLE public.test_migration_hold (schema_name text PRIMARY KEY)")
+    yield
+    # Whatever still waits on a hold goes on, and ends, before the tables go.
+    _execute("DELETE FROM public.test_migration_hold")
+    wait_for(lambda: not _runner_sessions(), seconds=60, what="every migrate_tenants session to end")
+    _execute("DROP TABLE public.test_migration_log, public.test_migration_hold")
+
+
+def _database_url() -> str:
+    params = connection.settings_dict
+    return f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+
+
+def _runner_sessions() -> list[tuple[int, str, str]]:
+    """The database sessions of migrate_tenants runs: (pid, state, query)."""
+    return _query(
+        "SELECT pid, state, query FROM pg_stat_activity"
+        " WHERE application_name = 'migrate_tenants' AND datname = current_database()"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("migration_gate")
+def test_a_run_killed_mid_schema_is_finished_by_the_next_each_schema_migrated_once(
+    stores: list[str], add_catalog_migration: Any, tmp_path: Path
+) -> None:
+    # Given every schema recorded at the old state, a new migration, and the stores' schemas held
+    # (the runner does the template and the pool first)
+    run_schema_migrations()
+    managed = _managed_schemas() | set(stores)
+    package = add_catalog_migration(HELD_MIGRATION_SOURCE)
+    target = migration_target()
+    for store in stores:
+        _execute("INSERT INTO public.test_migration_hold VALUES (%s)", [store])
+    (tmp_path / "killed_run_settings.py").write_text(
+        f"from config.settings import *  # noqa: F403\nMIGRATION_MODULES = {{'catalog': {package!r}}}\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "killed_run_settings",
+        "PYTHONPATH": str(tmp_path),
+    }
+    with open(tmp_path / "run.log", "wb") as log:
+        runner = subprocess.Popen(
+            [sys.executable, "manage.py", "migrate_tenants", "--workers", "2"],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        # When the run is SIGKILLed once every other schema is recorded migrated and a worker is in
+        # the middle of a held store's schema
+        def only_held_left() -> bool:
+            done = SchemaMigrationState.objects.filter(
+                schema_name__in=managed, state_digest=target.digest, status="applied"
+            )
+            in_flight = [q for _, state, q in _runner_sessions() if state == "active" and "test_migration_hold" in q]
+            return set(done.values_list("schema_name", flat=True)) == managed - set(stores) and bool(in_flight)
+
+        wait_for(only_held_left, seconds=180, what=f"the run to reach the held schemas ({tmp_path / 'run.log'})")
+        runner.send_signal(signal.SIGKILL)
+        assert runner.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        runner.kill()
+        runner.wait(timeout=30)
+    done = {name: state.updated_at for name, state in _states().items() if state.state_digest == target.digest}
+
+    # Then the killed run's sessions end without it (their transactions rolled back), held or not
+    wait_for(lambda: not _runner_sessions(), seconds=60, what="the killed run's database sessions to end")
+    assert _schemas_with_gift_note() & managed == set(done) == managed - set(stores)
+    assert {name for (name,) in _query("SELECT schema_name FROM public.test_migration_log")} == set(done)
+
+    # And the next run migrates exactly the stores' schemas
+    _execute("DELETE FROM public.test_migration_hold")
+    report = run_schema_migrations()
+    assert report.ok and sorted(report.applied) == sorted(stores)
+
+    # And every schema is migrated once: one commit of the migration, one record, its state up to date
+    commits = _query("SELECT schema_name, count(*) FROM public.test_migration_log GROUP BY schema_name")
+    assert dict(commits) == {name: 1 for name in managed}
+    for schema in managed:
+        table = f"{quote_schema_name(schema)}.django_migrations"
+        assert _query(f"SELECT count(*) FROM {table} WHERE app = 'catalog' AND name = %s", [NEW_MIGRATION]) == [(1,)]
+    states = _states()
+    assert all(states[name].state_digest == target.digest and states[name].status == "applied" for name in managed)
+    assert {name: states[name].updated_at for name in done} == done

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from storefront.catalog.models import Product
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantStateChange
 from tests.conftest import store_api, store_host
 
 pytestmark = pytest.mark.django_db
@@ -72,9 +72,12 @@ def test_reactivating_reopens_the_store_with_everything_in_place(staff_api, make
 
 
 def test_reactivating_an_active_store_is_a_conflict(staff_api, make_store):
-    make_store(subdomain="bakery")
+    tenant = make_store(subdomain="bakery").tenant
+    changes_before = TenantStateChange.objects.filter(tenant=tenant).count()
 
     assert staff_api.post("/api/v1/staff/tenants/bakery/reactivate").status_code == 409
+    assert Tenant.objects.get(pk=tenant.pk).status == "active"
+    assert TenantStateChange.objects.filter(tenant=tenant).count() == changes_before  # nothing recorded
 
 
 def test_only_platform_staff_may_suspend(root_api, make_store):
@@ -84,6 +87,8 @@ def test_only_platform_staff_may_suspend(root_api, make_store):
     assert root_api.post("/api/v1/staff/tenants/bakery/suspend").status_code == 401
     assert Tenant.objects.get(slug="bakery").status == "active"
     assert store_api("bakery", store.token).post("/api/v1/staff/tenants/bakery/suspend").status_code == 404
+    assert Tenant.objects.get(slug="bakery").status == "active"
+    assert not TenantStateChange.objects.filter(tenant=store.tenant, changes__has_key="status").exists()
 
 
 def test_a_pending_dedicated_store_host_says_it_is_being_prepared(make_store):

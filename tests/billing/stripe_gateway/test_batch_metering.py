@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from billing.services import record_usage_batch
@@ -53,32 +53,69 @@ def test_usage_ingested_through_the_api_and_resent_is_reported_once(synced, cust
     assert synced.duplicate_meter_events == 0
 
 
+def waiting_on_a_lock(pid: int) -> bool:
+    """Whether the backend ``pid`` is blocked on an advisory lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+            [pid],
+        )
+        return cursor.fetchone() is not None
+
+
 @pytest.mark.usefixtures("committed_tenancy")
 def test_a_window_is_not_closed_under_usage_still_being_recorded(synced, customer):
-    # Given usage recorded in a transaction that commits only a while later
+    # Given usage recorded in a transaction that stays open until the test lets it commit
     store, customer_id = customer
-    recorded, commit_at = threading.Event(), time.monotonic() + 1.0
+    recorded, release = threading.Event(), threading.Event()
+    closer_pid: list[int] = []
+    failures: list[BaseException] = []
 
     def slow_sender() -> None:
         try:
             with transaction.atomic():
                 record_usage_batch([UsageEventIn(store.tenant.pk, "orders", 7, "slow")])
                 recorded.set()
-                time.sleep(max(0.0, commit_at - time.monotonic()))
+                assert release.wait(30), "never released"
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    def closer() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                closer_pid.append(cursor.fetchone()[0])
+            metering.close_windows(later())
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
         finally:
             connections.close_all()
 
     sender = threading.Thread(target=slow_sender)
     sender.start()
-    assert recorded.wait(10)
+    closing = threading.Thread(target=closer)
+    try:
+        assert recorded.wait(30)
 
-    # When every window up to past that usage is closed meanwhile
-    metering.close_windows(later())
-    closed_at = time.monotonic()
-    sender.join()
+        # When every window up to past that usage is closed meanwhile
+        closing.start()
+        deadline = time.monotonic() + 30
+        while closing.is_alive() and not (closer_pid and waiting_on_a_lock(closer_pid[0])):
+            assert time.monotonic() < deadline, "the closer neither waited nor finished"
+            time.sleep(0.02)
 
-    # Then closing waited for the commit, and the usage is reported, once
-    assert closed_at >= commit_at
+        # Then closing waits (on the recording lock) for the usage in flight to commit
+        assert closing.is_alive(), f"closing did not wait for the uncommitted usage {failures}"
+    finally:
+        release.set()
+        sender.join()
+        if closing.ident is not None:
+            closing.join()
+
+    # ...and once it has, the usage is reported, once
+    assert not failures
     assert metering.send_due_reports().sent == 1
     assert orders_reported(synced, customer_id) == 7
     assert MeterReport.objects.get().value == 7

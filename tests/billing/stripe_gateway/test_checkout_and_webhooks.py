@@ -65,6 +65,40 @@ def test_a_redelivered_event_is_processed_once(synced, make_store, root_api):
     assert WebhookEvent.objects.filter(event_id=event["id"]).count() == 1
 
 
+def test_an_event_whose_refetch_fails_is_not_recorded_and_its_redelivery_applies_it(synced, make_store, root_api):
+    # Given an active Stripe subscription whose renewal Stripe could not collect
+    store = make_store()
+    session = checkout(store, synced)
+    deliver_all(root_api, synced, synced.events)
+    before = state_of(store.tenant)
+    synced.fail_renewal(session["subscription"])
+    event = synced.events[-1]
+    assert event["type"] == "customer.subscription.updated"
+
+    # When Stripe delivers the event while its API fails every try at the re-fetch (the SDK's retries too)
+    refetch = f"/v1/subscriptions/{session['subscription']}"
+    synced.fail_next[refetch] = 100
+    first = deliver(root_api, synced, event)
+    left = synced.fail_next.pop(refetch)
+
+    # Then the answer asks Stripe to deliver it again, and nothing was recorded or applied
+    assert (first.status_code, first.json()["code"]) == (503, "stripe_unavailable")
+    assert 100 - left == 3  # the re-fetch and the client's two retries, each refused
+    assert not WebhookEvent.objects.filter(event_id=event["id"]).exists()
+    assert state_of(store.tenant) == before
+
+    # When Stripe redelivers it with its API back
+    second = deliver(root_api, synced, event)
+
+    # Then it is applied, and recorded once
+    assert (second.status_code, second.json()) == (200, {"outcome": f"{session['subscription']} past_due"})
+    assert Subscription.objects.get(tenant=store.tenant).status == "past_due"
+    assert list(WebhookEvent.objects.filter(event_id=event["id"]).values_list("outcome", flat=True)) == [
+        f"{session['subscription']} past_due"
+    ]
+    assert deliver(root_api, synced, event).json() == {"outcome": "duplicate"}
+
+
 def test_a_bad_signature_is_refused_and_nothing_is_applied(synced, make_store, root_api):
     store = make_store()
     checkout(store, synced)

@@ -4,9 +4,14 @@ slugs, jobs and files must never be reachable; every attempt here must fail."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.core.files.storage import default_storage
+from django_tenants.utils import tenant_context
 
+from onboarding.services import SignupResult
 from storefront.catalog import imports
 from storefront.catalog.models import Category, ImportJob, Product, SellerProfile
 from storefront.catalog.tasks import import_products
@@ -48,21 +53,41 @@ def stores(make_store, eager_tasks, django_capture_on_commit_callbacks):
     return alpha, beta, job["id"]
 
 
+def catalog_of(store: SignupResult) -> dict[str, list[dict[str, Any]]]:
+    """Every catalog row of a store as stored, timestamps included (a write that changed nothing
+    visible still moves `updated_at`)."""
+    with tenant_context(store.tenant):
+        return {
+            "products": list(Product.objects.order_by("pk").values()),
+            "categories": list(Category.objects.order_by("pk").values()),
+            "profile": list(SellerProfile.objects.values()),
+            "imports": list(ImportJob.objects.order_by("pk").values()),
+        }
+
+
+def stored_files(media_root: Path) -> list[str]:
+    return sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file())
+
+
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_one_stores_token_is_refused_on_another_store(stores, method, path):
+def test_one_stores_token_is_refused_on_another_store(stores, media_root, method, path):
     alpha, beta, _ = stores
+    before = (catalog_of(alpha), catalog_of(beta), stored_files(media_root))
 
     response = getattr(client_for(beta, alpha.token), method)(path)
 
     assert response.status_code == 401
     assert b"Alpha" not in response.content
+    assert (catalog_of(alpha), catalog_of(beta), stored_files(media_root)) == before
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_anonymous_callers_are_refused(stores, method, path):
-    alpha, _, _ = stores
+def test_anonymous_callers_are_refused(stores, media_root, method, path):
+    alpha, beta, _ = stores
+    before = (catalog_of(alpha), catalog_of(beta), stored_files(media_root))
 
     assert getattr(client_for(alpha), method)(path).status_code == 401
+    assert (catalog_of(alpha), catalog_of(beta), stored_files(media_root)) == before
 
 
 def test_another_stores_import_job_and_error_report_are_not_found(stores):
@@ -77,11 +102,13 @@ def test_another_stores_import_job_and_error_report_are_not_found(stores):
 def test_another_stores_category_slug_is_not_found_and_not_writable(stores):
     alpha, beta, _ = stores
     api = client_for(beta, beta.token)
+    before = (catalog_of(alpha), catalog_of(beta))
 
     assert api.get("/api/v1/categories/alpha-only").status_code == 404
     assert api.patch("/api/v1/categories/alpha-only", {"name": "pwned"}, format="json").status_code == 404
     assert api.delete("/api/v1/categories/alpha-only").status_code == 404
     assert api.get("/api/v1/categories").json()["count"] == 0
+    assert (catalog_of(alpha), catalog_of(beta)) == before
     # The same slug in beta is beta's own, and leaves alpha's alone.
     assert api.post("/api/v1/categories", {"name": "Alpha only"}, format="json").status_code == 201
     connection.set_tenant(alpha.tenant)
@@ -89,14 +116,41 @@ def test_another_stores_category_slug_is_not_found_and_not_writable(stores):
 
 
 def test_a_product_in_another_stores_category_cannot_be_made(stores):
-    _, beta, _ = stores
+    alpha, beta, _ = stores
+    before = (catalog_of(alpha), catalog_of(beta))
 
     response = client_for(beta, beta.token).post(
         "/api/v1/products", {"title": "x", "price": 1, "sku": "X", "category": "alpha-only"}, format="json"
     )
 
     assert response.status_code == 400
-    assert "category" in response.json()
+    assert list(response.json()) == ["category"]
+    assert (catalog_of(alpha), catalog_of(beta)) == before
+
+
+def test_another_stores_product_is_neither_changed_nor_copied_by_a_write_to_its_id(stores, media_root):
+    # Given alpha's products, and beta (with none) knowing their ids
+    alpha, beta, _ = stores
+    with tenant_context(alpha.tenant):
+        ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    before = (catalog_of(alpha), catalog_of(beta), stored_files(media_root))
+    change = {"title": "pwned", "price": 1, "sku": "PWNED", "status": "active"}
+
+    # When beta writes to those ids on its own host, and with alpha's token on alpha's host
+    on_beta = client_for(beta, beta.token)
+    beta_token_on_alpha = client_for(alpha, beta.token)
+    answers = []
+    for pk in ids:
+        url = f"/api/v1/products/{pk}"
+        answers += [on_beta.put(url, change, format="json").status_code]
+        answers += [on_beta.patch(url, change, format="json").status_code]
+        answers += [on_beta.delete(url).status_code]
+        answers += [beta_token_on_alpha.patch(url, change, format="json").status_code]
+        answers += [beta_token_on_alpha.delete(url).status_code]
+
+    # Then ids are per store: not found on beta, unauthenticated on alpha; and neither store changed
+    assert len(ids) == 2 and answers == [404, 404, 404, 401, 401] * len(ids)
+    assert (catalog_of(alpha), catalog_of(beta), stored_files(media_root)) == before
 
 
 def test_each_store_sees_and_writes_only_its_own_seller_profile(stores):

@@ -188,24 +188,38 @@ def test_categories_named_in_a_file_are_made_once(api, in_store, upload):
         ("sku,title,price\nA,Caf\u00e9,1\n".encode("latin-1"), "The file is not UTF-8 text"),
     ],
 )
-def test_an_unusable_file_is_a_400_and_no_job_is_made(api, in_store, media_root, content, message):
+def test_an_unusable_file_is_a_400_and_no_job_is_made(
+    api, in_store, media_root, django_capture_on_commit_callbacks, content, message
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = api.post("/api/v1/products/import", {"file": SimpleUploadedFile("x.csv", content)}, format="multipart")
+    with django_capture_on_commit_callbacks() as queued:
+        response = api.post(
+            "/api/v1/products/import", {"file": SimpleUploadedFile("x.csv", content)}, format="multipart"
+        )
 
     assert response.status_code == 400
-    assert message in response.json()["file"][0]
+    assert list(response.json()) == ["file"] and message in response.json()["file"][0]
     assert not ImportJob.objects.exists()
-    assert not list(media_root.rglob("*.csv"))
+    assert not Product.objects.exists()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+    assert queued == []  # no import task
 
 
-def test_a_file_beyond_the_size_limit_is_refused(api, in_store, monkeypatch):
+def test_a_file_beyond_the_size_limit_is_refused_and_nothing_is_stored(
+    api, in_store, media_root, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(imports, "MAX_UPLOAD_BYTES", 100)
 
-    response = api.post("/api/v1/products/import", {"file": csv_upload(product_rows(10))}, format="multipart")
+    with django_capture_on_commit_callbacks() as queued:
+        response = api.post("/api/v1/products/import", {"file": csv_upload(product_rows(10))}, format="multipart")
 
     assert response.status_code == 400
-    assert "larger than" in response.json()["file"][0]
+    assert response.json() == {"file": ["The file is larger than 100 bytes; split it into parts."]}
+    assert not ImportJob.objects.exists()
+    assert not Product.objects.exists()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+    assert queued == []  # no import task
 
 
 def test_the_error_report_waits_for_the_import_to_finish(api, in_store):

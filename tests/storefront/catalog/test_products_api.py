@@ -3,12 +3,14 @@ ordering and pages, and clear 400s for what the catalog refuses."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.db import IntegrityError, transaction
 
 from storefront.catalog import services
 from storefront.catalog.models import Category, Product
-from tests.conftest import store_api
+from tests.conftest import store_api, store_host
 
 pytestmark = pytest.mark.django_db
 
@@ -168,22 +170,33 @@ def test_the_list_filters_searches_and_orders(api, shelf, query, expected):
     assert skus(api.get(f"/api/v1/products?{query}")) == expected
 
 
-def test_the_list_is_paginated_with_results_and_count(api, shelf):
+def test_the_list_is_paginated_with_results_and_count(api, store, shelf):
     first = api.get("/api/v1/products?page_size=2&ordering=sku").json()
     last = api.get("/api/v1/products?page_size=2&ordering=sku&page=3").json()
 
     assert first["count"] == 5
     assert [p["sku"] for p in first["results"]] == ["BREAD-RYE", "BREAD-SOUR"]
-    assert first["next"] and first["previous"] is None
+    next_page = urlsplit(first["next"])
+    assert (next_page.netloc, next_page.path) == (store_host(store.tenant.slug), "/api/v1/products")
+    assert parse_qs(next_page.query) == {"page_size": ["2"], "ordering": ["sku"], "page": ["2"]}
+    assert first["previous"] is None
     assert [p["sku"] for p in last["results"]] == ["MISC-BAG"]
+    assert last["next"] is None
 
 
-@pytest.mark.parametrize("query", ["price_min=cheap", "status=sold", "ordering=password"])
-def test_a_bad_filter_is_a_400(api, shelf, query):
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("price_min=cheap", {"price_min": ["Enter a whole number."]}),
+        ("status=sold", {"status": ["Select a valid choice. sold is not one of the available choices."]}),
+        ("ordering=password", {"ordering": ["Select a valid choice. password is not one of the available choices."]}),
+    ],
+)
+def test_a_bad_filter_is_a_400_naming_only_that_parameter(api, shelf, query, errors):
     response = api.get(f"/api/v1/products?{query}")
 
     assert response.status_code == 400
-    assert response.json()
+    assert response.json() == errors
 
 
 @pytest.mark.parametrize("count", [3, 30])

@@ -7,10 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.storage import default_storage
 
-from config.celery import app
 from storefront.catalog import selectors as catalog_selectors
 from storefront.catalog.models import Product
 from storefront.images import processing
@@ -61,7 +59,7 @@ def wait_until_processed(api, product_id: int, image_id: int, seconds: float = 6
 
 @pytest.mark.usefixtures("committed_tenancy")
 def test_a_worker_turns_an_upload_into_upright_thumbnails_without_exif_and_makes_it_the_product_image(
-    make_store, media_root
+    make_store, media_root, celery_worker
 ):
     # Given a product and a 1600x1200 photo taken with the camera turned (EXIF orientation 6), with GPS
     store = make_store()
@@ -74,7 +72,7 @@ def test_a_worker_turns_an_upload_into_upright_thumbnails_without_exif_and_makes
     response = post_image(api, product_id, original, alt_text="The jug on a shelf")
     assert response.status_code == 202, response.json()
     assert response.json()["status"] == "processing"
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with celery_worker():
         image = wait_until_processed(api, product_id, response.json()["id"])
 
     # Then it is ready, the product's image, upright (portrait) and fitted within each box

@@ -59,7 +59,12 @@ def test_a_refused_change_leaves_no_outbox_row(make_store):
     response = api.post("/api/v1/products", {"title": "Again", "price": 1, "sku": "BREAD-1"}, format="json")
 
     assert response.status_code == 400
+    assert list(response.json()) == ["sku"]
     assert outbox_size(store) == 0
+    assert not PendingPublication.objects.filter(tenant_id=store.tenant.pk).exists()
+    with tenant_context(store.tenant):
+        assert list(Product.objects.values_list("title", flat=True)) == ["Sourdough loaf"]
+    connection.set_schema_to_public()
 
 
 def test_created_edited_archived_and_deleted_products_follow_the_catalog(make_store, root_api):
