@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 from django_tenants.utils import tenant_context
+from rest_framework.throttling import ScopedRateThrottle
 
 from tenants.accounts.models import ApiToken, User
 from tenants.models import PlatformRole
@@ -90,26 +91,19 @@ def test_a_non_staff_public_user_gets_no_token_on_the_root_host(root_api):
     assert not ApiToken.objects.exists()
 
 
-def test_token_requests_are_throttled(make_store, settings):
+def test_token_requests_are_throttled(make_store, settings, monkeypatch):
     store = make_store(email="ana@example.com")
     client = store_api(store.tenant.slug)
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "3/min"}
+    # DRF's throttles read their rates once, into a class attribute: monkeypatch puts the original back (a
+    # restore from api_settings inside the override put back the overridden 3/min for every later test).
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
 
     with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
-        from rest_framework.throttling import ScopedRateThrottle
-
-        ScopedRateThrottle.THROTTLE_RATES = rates
-        try:
-            codes = [
-                client.post(
-                    "/api/v1/auth/token", {"email": "ana@example.com", "password": "nope-nope-nope"}
-                ).status_code
-                for _ in range(4)
-            ]
-        finally:
-            from rest_framework.settings import api_settings
-
-            ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        codes = [
+            client.post("/api/v1/auth/token", {"email": "ana@example.com", "password": "nope-nope-nope"}).status_code
+            for _ in range(4)
+        ]
 
     assert codes == [400, 400, 400, 429]
 
