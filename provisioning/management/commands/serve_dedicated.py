@@ -17,9 +17,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from provisioning.backends.local import _die_with_parent, database_exists, dedicated_environment
+from tenants import lifecycle
 from tenants.models import Tenant
-from tenants.routing import forget_tenant_routes
 
+ACTOR = lifecycle.Actor.system("serve_dedicated")
 GUNICORN_CONFIG = Path(settings.BASE_DIR) / "config" / "gunicorn.py"
 
 
@@ -77,8 +78,7 @@ class Command(BaseCommand):
             ]
             processes.append(subprocess.Popen(_die_with_parent(worker), env=env))  # noqa: S603
         listener.close()
-        Tenant.objects.filter(pk=tenant.pk).update(upstream_url=upstream)
-        forget_tenant_routes(tenant)
+        lifecycle.set_upstream(tenant, upstream, by=ACTOR)
         self.stdout.write(f"serving {tenant.slug} from database {tenant.database_name} at {upstream}", ending="\n")
         self.stdout.flush()
         signal.signal(signal.SIGTERM, _stop)
@@ -95,5 +95,4 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
             # Withdrawn only if still ours: another serve_dedicated may have taken over meanwhile.
-            Tenant.objects.filter(pk=tenant.pk, upstream_url=upstream).update(upstream_url="")
-            forget_tenant_routes(tenant)
+            lifecycle.set_upstream(tenant, "", by=ACTOR, replacing=upstream)
