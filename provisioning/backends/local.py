@@ -54,7 +54,11 @@ def _server() -> dict[str, Any]:
 
 @contextmanager
 def _connect(dbname: str) -> Iterator[Any]:
-    """A plain connection (not autocommit) to database `dbname` on the platform's server."""
+    """A plain connection (not autocommit) to database `dbname` on the platform's server, for the copy.
+
+    The server checks every second that the worker is still there: a worker killed while its copy
+    waits (for writers on the source, for a lock on the target) would otherwise leave the session
+    holding the source's write lock and the target's half-done transaction until the wait ends."""
     server = _server()
     conn = psycopg2.connect(
         dbname=dbname,
@@ -63,6 +67,7 @@ def _connect(dbname: str) -> Iterator[Any]:
         host=server["host"] or None,
         port=server["port"] or None,
         application_name="provisioning schema copy",
+        options="-c client_connection_check_interval=1000",
     )
     try:
         yield conn

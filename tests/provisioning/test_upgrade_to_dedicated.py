@@ -4,21 +4,29 @@ with its owner's token; the shared schema is kept until staff confirm, then drop
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django_tenants.utils import schema_exists, tenant_context
 from rest_framework.test import APIClient
 
-from provisioning import execution
+from provisioning import execution, stack_state
 from provisioning.backends import local
-from provisioning.backends.base import Outcome
+from provisioning.backends.base import Outcome, StepContext
+from provisioning.backends.local import database_url
 from provisioning.models import ProvisioningRun
-from storefront.catalog.models import ImportJob
+from storefront.catalog.models import ImportJob, Product
 from tenants.accounts.services import add_staff_member
 from tenants.models import Tenant
-from tests.conftest import STRONG_PASSWORD, store_api
+from tests.conftest import STRONG_PASSWORD, store_api, wait_for
 from tests.provisioning.conftest import dedicated_database, step_states
 from tests.provisioning.dedicated_stack import serving
+from tests.web_server import REPO, app_server, request
 
 pytestmark = pytest.mark.usefixtures("committed_tenancy")
 
@@ -188,3 +196,117 @@ def test_an_upgrade_waits_for_running_imports_and_reopens_when_cancelled(staff_a
     assert (tenant.tenancy, tenant.status) == ("shared", "active")
     assert store_api("bakery").get("/").status_code == 200
     assert schema_counts("t_bakery")["catalog_product"] == 11
+
+
+# --- The store closed before its copy: in every process, and a copy killed halfway ----------------------
+
+
+def test_the_upgrade_copies_only_once_every_other_process_has_dropped_the_open_stores_route(
+    staff_api, make_store, no_queue, settings, tmp_path
+):
+    # Given a store served by another web process that keeps the routes it used for 4 s
+    signup = shared_store_with_data(make_store)
+    run = ProvisioningRun.objects.get(
+        pk=staff_api.post("/api/v1/staff/tenants/bakery/upgrade-to-dedicated").json()["id"]
+    )
+    settings.TENANT_ROUTE_MEMO_SECONDS = 4
+    memo = {"TENANT_ROUTE_MEMO_SECONDS": "4", "DB_CONN_MAX_AGE": "0"}
+    database = database_url(connection.settings_dict["NAME"])
+    with app_server("web", database, tmp_path, 0, workers=1, threads=1, behind_pooler=False, env_overrides=memo) as web:
+        # that has just routed a request to it (so it remembers the store open)
+        status, _ = request(web.port, "GET", "bakery.localhost", "/api/v1/products", signup.token)
+        assert status == 200
+
+        # When the upgrade closes the store (this process evicts the route here and in Redis; the
+        # other process only notices once its memo expires)
+        stack_state.close_shared_store(StepContext(run=run))
+
+        # Then by the time the step returns (and the copy may start), the other process refuses writes too
+        status, body = request(
+            web.port, "POST", "bakery.localhost", "/api/v1/products", signup.token, {"title": "Late", "price": 1}
+        )
+        assert status == 403, body  # not 201: the product would be lost with the shared schema
+        assert body["code"] == "tenant_migrating"
+    with tenant_context(Tenant.objects.get(slug="bakery")):
+        assert not Product.objects.filter(title="Late").exists()
+
+
+COPY_PAUSE_LOCK = 7_340_117  # an advisory lock key the paused copy waits on
+
+
+def _copy_sessions(database: str) -> list[tuple[int, str | None, str | None]]:
+    with dedicated_database(database) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, wait_event_type, wait_event FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = 'provisioning schema copy'"
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_in_the_middle_of_the_copy_leaves_the_target_empty_and_the_next_copies_each_row_once(
+    staff_api, make_store, no_queue, monkeypatch, tmp_path
+):
+    shared_store_with_data(make_store)
+    before = schema_counts("t_bakery")
+    run_id = staff_api.post("/api/v1/staff/tenants/bakery/upgrade-to-dedicated").json()["id"]
+    # Given the run up to its copy (its database made and migrated, the store closed)
+    monkeypatch.setattr(local, "copy_shared_data", lambda ctx: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        execution.execute_run(run_id)
+    monkeypatch.undo()
+    database = Tenant.objects.get(slug="bakery").database_name
+    tables = sorted(before)
+    last = tables[-1]
+    target_before = database_counts(database, tables)  # as migrate left it
+    # and the copy made to wait, inside its target transaction, when it reaches the last table
+    with dedicated_database(database) as target:
+        with target.cursor() as cursor:
+            cursor.execute(
+                "CREATE FUNCTION pause_copy() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN PERFORM pg_advisory_xact_lock({COPY_PAUSE_LOCK}); RETURN NULL; END $$"
+            )
+            cursor.execute(
+                f'CREATE TRIGGER pause_copy BEFORE INSERT ON "{last}" FOR EACH STATEMENT EXECUTE FUNCTION pause_copy()'
+            )
+            cursor.execute("SELECT pg_advisory_lock(%s)", [COPY_PAUSE_LOCK])
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(connection.settings_dict["NAME"]),
+            "PROVISIONING_DATABASE_PREFIX": settings.PROVISIONING_DATABASE_PREFIX,
+        }
+        script = "import django, sys; django.setup(); from provisioning import execution as e; e.execute_run(int(sys.argv[1]))"  # noqa: E501
+        with (tmp_path / "worker.log").open("wb") as log:
+            worker = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-c", script, str(run_id)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            # When the worker running it is killed while every earlier table is copied, uncommitted
+            wait_for(
+                lambda: [s for s in _copy_sessions(database) if s[1:] == ("Lock", "advisory")],
+                seconds=120,
+                what=f"the copy to reach {last} ({tmp_path / 'worker.log'})",
+            )
+            worker.send_signal(signal.SIGKILL)
+            assert worker.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            worker.kill()
+            worker.wait(timeout=30)
+        wait_for(lambda: not _copy_sessions(database), seconds=60, what="the killed copy's session to end")
+        with target.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [COPY_PAUSE_LOCK])
+            cursor.execute(f'DROP TRIGGER pause_copy ON "{last}"')
+
+    # Then nothing of the half-done copy is in the target, and the source is no longer locked
+    assert database_counts(database, tables) == target_before
+    with connection.cursor() as cursor, transaction.atomic():
+        cursor.execute('LOCK TABLE "t_bakery"."catalog_product" IN EXCLUSIVE MODE NOWAIT')
+    run = ProvisioningRun.objects.get(pk=run_id)
+    assert step_states(run)["copy_shared_data"] == "running"
+
+    # And the run resumed copies every row once and goes live
+    assert execution.execute_run(run_id) == "succeeded"
+    run.refresh_from_db()
+    assert run.steps.get(name="copy_shared_data").attempts == 3
+    assert database_counts(database, tables) == before
+    assert Tenant.objects.get(slug="bakery").status == "active"

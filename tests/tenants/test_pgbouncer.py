@@ -14,17 +14,12 @@ PgBouncer for one server connection, then let go together).
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import pwd
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,18 +36,15 @@ from storefront.catalog.models import Product
 from tenants.db_backend.base import DatabaseWrapper as PoolerSafeWrapper
 from tenants.models import Tenant
 from tests.conftest import signup_request, wait_for
+from tests.web_server import Server, app_server, free_port, log_tail, request, stop_process
 
 pytestmark = [pytest.mark.pgbouncer, pytest.mark.slow]
 
 PGBOUNCER = Path("/usr/sbin/pgbouncer")
-REPO = Path(__file__).resolve().parents[2]
 # Far fewer server connections than clients, so every server connection is shared all the time.
 POOL_SIZE = 3
-# Per gunicorn server: 2 workers x 8 threads, each thread its own Django connection to PgBouncer.
-GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 8
+# Per gunicorn server: 2 workers x 8 threads (app_server's default), each thread its own connection to PgBouncer.
 STARTUP_TIMEOUT = 20.0
-HTTP_TIMEOUT = 30.0
 
 # The negative-control server: identical settings but for django-tenants' stock, session-level backend.
 STOCK_SETTINGS_SOURCE = '''"""Negative control: the app on django-tenants' stock, session-level backend."""
@@ -63,31 +55,6 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"  # noqa: F4
 # A reused connection's first statement in a request is then the backend's own SET (no health check).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405
 '''
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def log_tail(path: Path, chars: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return "(no log)"
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Stop a child this module started (by its own handle, never by name)."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 # --- PgBouncer ---------------------------------------------------------------------------------------
@@ -194,94 +161,6 @@ def pgbouncer(django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 # --- The app served by gunicorn through PgBouncer -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Server:
-    label: str
-    port: int
-    log: Path
-
-
-@contextmanager
-def app_server(
-    label: str,
-    database_url: str,
-    workdir: Path,
-    conn_max_age: int,
-    settings_module: str = "config.settings",
-    workers: int = GUNICORN_WORKERS,
-    threads: int = GUNICORN_THREADS,
-) -> Iterator[Server]:
-    """The real app under gunicorn (gthread), its database connections going through PgBouncer."""
-    port = free_port()
-    log = workdir / f"gunicorn-{label}.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": settings_module,
-        "DB_BEHIND_TRANSACTION_POOLER": "1",
-        # settings.py sets CONN_MAX_AGE from this, overriding any value in DATABASE_URL.
-        "DB_CONN_MAX_AGE": str(conn_max_age),
-        "DEBUG": "0",
-        "PLATFORM_DOMAIN": "localhost",
-        "PYTHONPATH": os.pathsep.join([str(workdir), str(REPO)]),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}",
-        f"--threads={threads}",
-        "--worker-class=gthread",
-        "--timeout=60",
-        "--graceful-timeout=3",
-        "--log-level=warning",
-    ]
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn ({label}) exited with {process.returncode}:\n{log_tail(log)}")
-            try:
-                status, _ = request(port, "GET", "localhost", "/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn ({label}) not ready within {STARTUP_TIMEOUT}s:\n{log_tail(log)}")
-            time.sleep(0.1)
-        yield Server(label=label, port=port, log=log)
-    finally:
-        stop_process(process)
-
-
-def request(
-    port: int, method: str, host: str, path: str, token: str | None = None, body: dict[str, Any] | None = None
-) -> tuple[int, Any]:
-    """One HTTP request on a fresh connection (no keep-alive surprises between hammer rounds)."""
-    client = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
-    headers = {"Host": host, "Accept": "application/json", "Connection": "close"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    payload = None
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-        payload = json.dumps(body)
-    try:
-        client.request(method, path, body=payload, headers=headers)
-        response = client.getresponse()
-        raw = response.read()
-        if "json" in (response.getheader("Content-Type") or "") and raw:
-            return response.status, json.loads(raw)
-        return response.status, raw.decode(errors="replace")[:300]
-    finally:
-        client.close()
 
 
 # --- Stores ---------------------------------------------------------------------------------------------
