@@ -40,6 +40,7 @@ SHARED_APPS = [
     "billing.stripe_gateway",
     "provisioning",
     "storefront.marketplace",
+    "storefront.buyers",
     # Only for its `seed_demo` command (make dev's demo data); the product never imports it.
     "devtools",
     "django.contrib.contenttypes",
@@ -66,6 +67,7 @@ TENANT_APPS = [
     "storefront.catalog",
     "storefront.images",
     "storefront.publishing",
+    "storefront.orders",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 if TENANCY_MODE == "dedicated":
@@ -274,6 +276,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Signup, authentication and store APIs of the LocalBazaar platform.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for a choice set used by several fields (an order's status, and where a transition goes).
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "storefront.orders.models.Order.Status"},
 }
 
 # Billing: who collects ("local": the platform itself, no network) and the tax placeholder rate in
@@ -335,6 +339,8 @@ REKOGNITION_MAX_LABELS = env.int("REKOGNITION_MAX_LABELS", default=15)
 # CSV files dropped in a store's media folder at imports/incoming/*.csv are imported; seconds between scans
 # (0: off).
 CATALOG_IMPORT_INBOX_SECONDS = env.float("CATALOG_IMPORT_INBOX_SECONDS", default=60.0)
+# How long a checkout awaiting a card payment holds its units; unpaid by then, they are on sale again.
+CHECKOUT_RESERVATION_MINUTES = env.int("CHECKOUT_RESERVATION_MINUTES", default=10)
 
 CELERY_BEAT_SCHEDULE = {
     "refill-schema-pool": {"task": "tenants.refill_schema_pool", "schedule": 60.0},
@@ -343,6 +349,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-billing-periods": {"task": "billing.close_due_periods", "schedule": 300.0},
     "enforce-billing-grace-period": {"task": "billing.enforce_grace_period", "schedule": 3600.0},
     "report-stripe-usage": {"task": "stripe_gateway.report_usage", "schedule": STRIPE_USAGE_REPORT_SECONDS},
+    "release-expired-reservations": {"task": "orders.release_expired_reservations_everywhere", "schedule": 60.0},
 }
 if CATALOG_IMPORT_INBOX_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["scan-import-inboxes"] = {

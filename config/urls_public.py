@@ -9,6 +9,7 @@ from onboarding import api as onboarding_api
 from onboarding import views as onboarding_views
 from provisioning import api as provisioning_api
 from provisioning import console as provisioning_console
+from storefront.buyers import api as buyers_api
 from storefront.marketplace import pages as marketplace_pages
 from tenants import api as tenants_api
 from tenants import console
@@ -48,6 +49,8 @@ urlpatterns = [
     ),
     path("admin/", platform_admin.urls),
     path("api/v1/signup", onboarding_api.SignupView.as_view(), name="api-signup"),
+    path("api/v1/buyers", buyers_api.BuyerSignupView.as_view(), name="api-buyers"),
+    path("api/v1/buyers/token", buyers_api.BuyerTokenView.as_view(), name="api-buyer-token"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/staff/tenants", tenants_api.StaffTenantListView.as_view(), name="api-staff-tenants"),
     path("api/v1/staff/tenants/<slug:slug>/suspend", tenants_api.StaffSuspendView.as_view()),

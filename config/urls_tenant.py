@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("storefront.catalog.urls")),
     path("api/v1/", include("storefront.images.urls")),
+    path("api/v1/", include("storefront.orders.urls")),
     path("media/<str:schema>/<path:name>", images_views.serve_media, name="store-media"),
     path("api/v1/", include(router.urls)),
 ]

@@ -16,7 +16,7 @@ from django_tenants.utils import get_public_schema_name
 from rest_framework import permissions
 
 from tenants.accounts.authentication import BearerTokenAuthentication
-from tenants.accounts.models import Membership
+from tenants.accounts.models import Membership, User
 from tenants.db_backend import connection
 from tenants.models import PlatformRole
 
@@ -46,14 +46,15 @@ def is_platform_staff(user: Any, *, operator: bool = False) -> bool:
 
 
 def is_store_member(user: Any) -> bool:
-    """The owner or staff of the store whose host serves the request."""
-    if not (user and user.is_authenticated) or on_root_host():
+    """The owner or staff of the store whose host serves the request. Only a store `User` can be: a
+    buyer's id is no member's id, whatever its number."""
+    if not (isinstance(user, User) and user.is_authenticated) or on_root_host():
         return False
     return Membership.objects.filter(user=user).exists()
 
 
 def is_store_owner(user: Any) -> bool:
-    if not (user and user.is_authenticated) or on_root_host():
+    if not (isinstance(user, User) and user.is_authenticated) or on_root_host():
         return False
     return Membership.objects.filter(user=user, role=Membership.Role.OWNER).exists()
 

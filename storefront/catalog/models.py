@@ -49,7 +49,10 @@ class Product(models.Model):
     price = models.PositiveBigIntegerField(help_text="In minor units (pence, cents).")
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
     sku = models.CharField(max_length=rules.SKU_MAX, unique=True)
-    stock = models.PositiveIntegerField(default=0)
+    stock = models.PositiveIntegerField(default=0, help_text="Units on hand, including those in placed orders.")
+    # Units in placed orders not yet handed over (storefront/orders owns this column): what is left to
+    # sell is stock - allocated - units reserved by checkouts awaiting payment.
+    allocated = models.PositiveIntegerField(default=0, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     # Deleting a category leaves its products uncategorised rather than deleting them.
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
@@ -85,6 +88,11 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def unallocated(self) -> int:
+        """Units not in placed orders (checkouts awaiting payment may hold some of them too)."""
+        return max(self.stock - self.allocated, 0)
 
 
 def _seller_photo_path(profile: SellerProfile, filename: str) -> str:
