@@ -105,6 +105,16 @@ DEFAULT_PLANS: list[dict[str, Any]] = [
     },
 ]
 
+# The platform's application fee on buyers' card payments per plan, in basis points (migration 0005 on).
+CARD_FEE_BPS = {"starter": 100, "growth": 50, "scale": 25, "dedicated": 0}
+
+
+def set_card_fees(apps: Apps, codes: Any = None) -> None:
+    plan_model = apps.get_model("billing", "Plan")
+    for code, bps in CARD_FEE_BPS.items():
+        if codes is None or code in codes:
+            plan_model.objects.filter(code=code).update(card_fee_bps=bps)
+
 
 def seed_default_catalog(apps: Apps) -> int:
     """Create the default plans that do not exist yet (by code); returns how many were created."""
@@ -128,6 +138,8 @@ def seed_default_catalog(apps: Apps) -> int:
                 for up_to, unit_amount, flat in tiers
             )
         created += 1
+    if created and any(field.name == "card_fee_bps" for field in plan_model._meta.get_fields()):
+        set_card_fees(apps, [spec["code"] for spec in DEFAULT_PLANS if spec["code"] not in existing])
     return created
 
 

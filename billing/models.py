@@ -56,6 +56,10 @@ class Plan(models.Model):
     max_products = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     staff_seats = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     custom_domains = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    # The platform's application fee on each card payment a buyer makes to the store (Stripe Connect).
+    card_fee_bps = models.PositiveSmallIntegerField(
+        default=0, help_text="Platform fee on buyers' card payments, in basis points (100 = 1%)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -68,6 +68,7 @@ TENANT_APPS = [
     "storefront.images",
     "storefront.publishing",
     "storefront.orders",
+    "storefront.payments",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 if TENANCY_MODE == "dedicated":
@@ -294,6 +295,10 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Buyers paying stores by card (Stripe Connect, direct charges): the publishable key Stripe.js confirms
+# with, and the signing secret of the Connect webhook endpoint (/api/v1/payments/stripe/webhook).
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 # A webhook delivery signed longer ago than this is refused (a captured one cannot be replayed later).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 STRIPE_METER_WINDOW_SECONDS = env.int("STRIPE_METER_WINDOW_SECONDS", default=60)

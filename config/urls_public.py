@@ -11,6 +11,7 @@ from provisioning import api as provisioning_api
 from provisioning import console as provisioning_console
 from storefront.buyers import api as buyers_api
 from storefront.marketplace import pages as marketplace_pages
+from storefront.payments import api as payments_api
 from tenants import api as tenants_api
 from tenants import console
 from tenants.accounts import api as accounts_api
@@ -51,6 +52,7 @@ urlpatterns = [
     path("api/v1/signup", onboarding_api.SignupView.as_view(), name="api-signup"),
     path("api/v1/buyers", buyers_api.BuyerSignupView.as_view(), name="api-buyers"),
     path("api/v1/buyers/token", buyers_api.BuyerTokenView.as_view(), name="api-buyer-token"),
+    path("api/v1/payments/stripe/webhook", payments_api.ConnectWebhookView.as_view(), name="api-payments-webhook"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/staff/tenants", tenants_api.StaffTenantListView.as_view(), name="api-staff-tenants"),
     path("api/v1/staff/tenants/<slug:slug>/suspend", tenants_api.StaffSuspendView.as_view()),

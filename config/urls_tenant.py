@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("storefront.catalog.urls")),
     path("api/v1/", include("storefront.images.urls")),
     path("api/v1/", include("storefront.orders.urls")),
+    path("api/v1/", include("storefront.payments.urls")),
     path("media/<str:schema>/<path:name>", images_views.serve_media, name="store-media"),
     path("api/v1/", include(router.urls)),
 ]

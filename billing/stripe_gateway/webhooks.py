@@ -54,12 +54,18 @@ class NoSigningSecret(Exception):
     """STRIPE_WEBHOOK_SECRET is empty: nothing can be verified (a signature with "" is anyone's to make)."""
 
 
-def verified_event(payload: bytes, signature: str) -> dict[str, Any]:
-    """The event in ``payload`` if its ``Stripe-Signature`` is the signing secret's and was made within
+def verified_event(
+    payload: bytes,
+    signature: str,
+    *,
+    secret_setting: str = "STRIPE_WEBHOOK_SECRET",  # noqa: S107 - a name
+) -> dict[str, Any]:
+    """The event in ``payload`` if its ``Stripe-Signature`` is the signing secret's (the setting named
+    ``secret_setting``: each webhook endpoint has its own) and was made within
     STRIPE_WEBHOOK_TOLERANCE_SECONDS (a captured delivery cannot be replayed later); else BadSignature."""
-    secret = settings.STRIPE_WEBHOOK_SECRET.strip()
+    secret = str(getattr(settings, secret_setting, "")).strip()
     if not secret:
-        raise NoSigningSecret("STRIPE_WEBHOOK_SECRET is not set; Stripe's webhooks are not accepted.")
+        raise NoSigningSecret(f"{secret_setting} is not set; these Stripe webhooks are not accepted.")
     try:
         stripe.WebhookSignature.verify_header(
             payload.decode(), signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS

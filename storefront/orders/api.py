@@ -33,6 +33,7 @@ from storefront.orders.serializers import (
     SoldOutSerializer,
     TransitionSerializer,
 )
+from storefront.payments.providers import PaymentFailed
 from tenants.accounts.authentication import BearerTokenAuthentication
 from tenants.permissions import IsStoreMember, is_store_member, on_root_host
 
@@ -123,7 +124,12 @@ class CheckoutView(BuyerView):
     @extend_schema(
         request=CheckoutSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-        responses={201: CheckoutResultSerializer, 409: SoldOutSerializer, 422: ProblemSerializer},
+        responses={
+            201: CheckoutResultSerializer,
+            409: SoldOutSerializer,
+            422: ProblemSerializer,
+            502: ProblemSerializer,
+        },
     )
     def post(self, request: Request) -> Response:
         key = _idempotency_key(request)
@@ -150,6 +156,8 @@ class CheckoutView(BuyerView):
             return Response({"code": "sold_out", "detail": str(error), "items": error.items}, status=409)
         except services.KeyReused as error:
             return Response({"code": "idempotency_key_reused", "detail": str(error)}, status=422)
+        except PaymentFailed as error:
+            return Response({"code": "payment_failed", "detail": str(error)}, status=502)
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
         return Response(result.body, status=status.HTTP_201_CREATED, headers=headers)
 
@@ -194,7 +202,9 @@ class OrderView(OrderAccess):
 class OrderTransitionView(APIView):
     permission_classes = [IsStoreMember]
 
-    @extend_schema(request=TransitionSerializer, responses={200: OrderSerializer, 409: ProblemSerializer})
+    @extend_schema(
+        request=TransitionSerializer, responses={200: OrderSerializer, 409: ProblemSerializer, 502: ProblemSerializer}
+    )
     def post(self, request: Request, order_id: int) -> Response:
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -211,6 +221,8 @@ class OrderTransitionView(APIView):
             return Response({"code": "illegal_transition", "detail": str(error)}, status=409)
         except services.SoldOut as error:
             return Response({"code": "sold_out", "detail": str(error), "items": error.items}, status=409)
+        except PaymentFailed as error:
+            return Response({"code": "payment_failed", "detail": str(error)}, status=502)
         body = selectors.order_body(order)
         body["history"] = selectors.order_history(order)
         return Response(body)

@@ -25,7 +25,13 @@ from storefront.catalog.models import Product
 from storefront.orders import transitions
 from storefront.orders.models import Cart, CartItem, CheckoutRequest, Order, OrderEvent, OrderLine, StockReservation
 from storefront.orders.selectors import order_body
-from storefront.payments.providers import PaymentUnavailable, payment_provider
+from storefront.payments.providers import (
+    PaymentFailed,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentUnavailable,
+    payment_provider,
+)
 from tenants.db_backend import connection
 from tenants.task_queue import enqueue
 
@@ -220,7 +226,11 @@ def place_order(
     now: datetime | None = None,
 ) -> Checkout:
     """Turn the owner's cart into an order, all of it or nothing (SoldOut). With `idempotency_key`, a
-    retry of the same checkout (same owner and key) answers the first one's body and orders nothing."""
+    retry of the same checkout (same owner and key) answers the first one's body and orders nothing.
+
+    A card payment is started after the order commits (no network call while its products are locked):
+    the order waits for it with its units reserved; if Stripe cannot start it, the order is cancelled
+    (units back on sale) and PaymentFailed raised. A retry meanwhile finishes starting the same payment."""
     address = _check_fulfilment(fulfilment, address)
     try:
         provider = payment_provider(payment)
@@ -232,92 +242,147 @@ def place_order(
         # The cart's lock first: the same cart checked out twice at once (a double click, a retry) queues
         # here, and the second then finds the first's answer under the same key, or an empty cart.
         cart = owner.carts().select_for_update().first()
+        previous = None
         if idempotency_key:
             previous = CheckoutRequest.objects.filter(owner=owner.label, key=idempotency_key).first()
-            if previous is not None:
-                if previous.fingerprint != fingerprint:
-                    raise KeyReused(f"Idempotency-Key '{idempotency_key}' was used for a different checkout.")
+            if previous is not None and previous.fingerprint != fingerprint:
+                raise KeyReused(f"Idempotency-Key '{idempotency_key}' was used for a different checkout.")
+            if previous is not None and previous.response:
                 return Checkout(json.loads(previous.response), created=False)
-        wanted = dict(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else {}
-        if not wanted:
-            raise OrderRefused({"cart": ["Your cart is empty."]})
-        # Stable order: every checkout locks the rows it shares with another in the same sequence.
-        products = {p.pk: p for p in Product.objects.select_for_update().filter(pk__in=wanted).order_by("pk")}
-        reserved = _live_reservations(list(wanted), now)
-        left = {pk: p.stock - p.allocated - reserved.get(pk, 0) for pk, p in products.items()}
-        unavailable = {pk for pk in wanted if pk not in products or products[pk].status != Product.Status.ACTIVE}
-        short = transitions.shortfalls(wanted, left, unavailable)
-        if short:
-            raise SoldOut(
-                [
-                    {
-                        "product": pk,
-                        "title": products[pk].title if pk in products else "",
-                        "requested": wanted[pk],
-                        "available": units,
-                    }
-                    for pk, units in sorted(short.items())
-                ]
-            )
-        currencies = {products[pk].currency for pk in wanted}
-        if len(currencies) > 1:
-            raise OrderRefused({"cart": ["An order has one currency; remove the products priced in another."]})
-        currency = currencies.pop()
-        order_id = _next_order_id()
-        number = f"{order_id:06d}"
-        total = sum(products[pk].price * quantity for pk, quantity in wanted.items())
-        start = provider.start(number, total, currency)
-        hold = Order.StockHold.RESERVED if start.awaits_payment else Order.StockHold.ALLOCATED
-        status = Order.Status.PENDING_PAYMENT if start.awaits_payment else Order.Status.PLACED
-        reserved_until = now + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
-        order = Order.objects.create(
-            id=order_id,
-            number=number,
-            status=status,
-            stock_hold=hold,
-            buyer_id=owner.buyer_id,
-            session_key=owner.session_key or "",
-            email=email,
-            name=name,
-            fulfilment=fulfilment,
-            address=address,
-            payment_provider=provider.code,
-            currency=currency,
-            total=total,
-            reserved_until=reserved_until if start.awaits_payment else None,
-        )
-        lines = OrderLine.objects.bulk_create(
-            [
-                OrderLine(
+        if previous is None:
+            order, body = _order_from_cart(owner, cart, provider, email, name, fulfilment, address, now)
+            if idempotency_key:
+                CheckoutRequest.objects.create(
+                    owner=owner.label,
+                    key=idempotency_key,
+                    fingerprint=fingerprint,
                     order=order,
-                    product_id=pk,
-                    title=products[pk].title,
-                    sku=products[pk].sku,
-                    unit_price=products[pk].price,
-                    quantity=quantity,
-                    line_total=products[pk].price * quantity,
+                    response=json.dumps(body) if body is not None else "",
                 )
+            if body is not None:
+                return Checkout(body, created=True)
+            order_id = order.pk
+        else:
+            order_id = previous.order_id  # a retry of a checkout whose card payment is not started yet
+    return _start_payment(order_id, provider, owner, idempotency_key, replayed=previous is not None)
+
+
+def _order_from_cart(
+    owner: CartOwner,
+    cart: Cart | None,
+    provider: PaymentProvider,
+    email: str,
+    name: str,
+    fulfilment: str,
+    address: dict[str, str],
+    now: datetime,
+) -> tuple[Order, dict[str, Any] | None]:
+    """The order made of the cart (locked by the caller), its units allocated or reserved, the cart
+    emptied; and the checkout's answer, or None while a card payment is still to be started."""
+    wanted = dict(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else {}
+    if not wanted:
+        raise OrderRefused({"cart": ["Your cart is empty."]})
+    # Stable order: every checkout locks the rows it shares with another in the same sequence.
+    products = {p.pk: p for p in Product.objects.select_for_update().filter(pk__in=wanted).order_by("pk")}
+    reserved = _live_reservations(list(wanted), now)
+    left = {pk: p.stock - p.allocated - reserved.get(pk, 0) for pk, p in products.items()}
+    unavailable = {pk for pk in wanted if pk not in products or products[pk].status != Product.Status.ACTIVE}
+    short = transitions.shortfalls(wanted, left, unavailable)
+    if short:
+        raise SoldOut(
+            [
+                {
+                    "product": pk,
+                    "title": products[pk].title if pk in products else "",
+                    "requested": wanted[pk],
+                    "available": units,
+                }
+                for pk, units in sorted(short.items())
+            ]
+        )
+    currencies = {products[pk].currency for pk in wanted}
+    if len(currencies) > 1:
+        raise OrderRefused({"cart": ["An order has one currency; remove the products priced in another."]})
+    currency = currencies.pop()
+    order_id = _next_order_id()
+    number = f"{order_id:06d}"
+    total = sum(products[pk].price * quantity for pk, quantity in wanted.items())
+    awaits = provider.awaits_payment
+    reserved_until = now + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
+    status = Order.Status.PENDING_PAYMENT if awaits else Order.Status.PLACED
+    order = Order.objects.create(
+        id=order_id,
+        number=number,
+        status=status,
+        stock_hold=Order.StockHold.RESERVED if awaits else Order.StockHold.ALLOCATED,
+        buyer_id=owner.buyer_id,
+        session_key=owner.session_key or "",
+        email=email,
+        name=name,
+        fulfilment=fulfilment,
+        address=address,
+        payment_provider=provider.code,
+        currency=currency,
+        total=total,
+        reserved_until=reserved_until if awaits else None,
+    )
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product_id=pk,
+                title=products[pk].title,
+                sku=products[pk].sku,
+                unit_price=products[pk].price,
+                quantity=quantity,
+                line_total=products[pk].price * quantity,
+            )
+            for pk, quantity in sorted(wanted.items())
+        ]
+    )
+    if awaits:
+        StockReservation.objects.bulk_create(
+            [
+                StockReservation(order=order, product_id=pk, quantity=quantity, expires_at=reserved_until)
                 for pk, quantity in sorted(wanted.items())
             ]
         )
-        if start.awaits_payment:
-            StockReservation.objects.bulk_create(
-                [
-                    StockReservation(order=order, product_id=pk, quantity=quantity, expires_at=reserved_until)
-                    for pk, quantity in sorted(wanted.items())
-                ]
-            )
-        else:
-            _move_allocated(wanted, +1)
-        OrderEvent.objects.create(order=order, to_status=status, actor=owner.label, reason="checkout")
-        CartItem.objects.filter(cart=cart).delete()
-        body = {"order": order_body(order, lines), "payment": start.body}
+    else:
+        _move_allocated(wanted, +1)
+    OrderEvent.objects.create(order=order, to_status=status, actor=owner.label, reason="checkout")
+    CartItem.objects.filter(cart=cart).delete()
+    _notify_on_commit(order.pk, status)
+    if awaits:
+        return order, None
+    start = provider.start(PaymentRequest(order.pk, number, total, currency, email))
+    return order, {"order": order_body(order, lines), "payment": start.body}
+
+
+def _start_payment(
+    order_id: int, provider: PaymentProvider, owner: CartOwner, idempotency_key: str, *, replayed: bool
+) -> Checkout:
+    """Start the card payment of a committed order awaiting it (the provider makes one payment per
+    order, however often this runs); the answer is kept under the checkout's key."""
+    order = Order.objects.get(pk=order_id)
+    try:
+        start = provider.start(PaymentRequest(order.pk, order.number, order.total, order.currency, order.email))
+    except PaymentFailed:
+        try:
+            transition_order(order.pk, Order.Status.CANCELLED, actor="system", reason="the card payment did not start")
+        except IllegalTransition:
+            pass
         if idempotency_key:
-            CheckoutRequest.objects.create(
-                owner=owner.label, key=idempotency_key, fingerprint=fingerprint, order=order, response=json.dumps(body)
+            CheckoutRequest.objects.filter(owner=owner.label, key=idempotency_key).delete()
+        raise
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(payment_reference=start.reference)
+        order.payment_reference = start.reference
+        body = {"order": order_body(order), "payment": start.body}
+        if idempotency_key:
+            CheckoutRequest.objects.filter(owner=owner.label, key=idempotency_key, response="").update(
+                response=json.dumps(body)
             )
-        _notify_on_commit(order.pk, status)
-    return Checkout(body, created=True)
+    return Checkout(body, created=not replayed)
 
 
 def _move_allocated(units: dict[int, int], sign: int) -> None:
@@ -344,6 +409,13 @@ def transition_order(order_id: int, target: str, *, actor: str, reason: str = ""
             transitions.check_move(order.status, target, order.fulfilment)
         except transitions.IllegalMove as error:
             raise IllegalTransition(str(error)) from error
+        provider = payment_provider(order.payment_provider)
+        if target == Order.Status.REFUNDED and not actor.startswith("stripe"):
+            # The money goes back first; if the provider refuses, nothing here changes (PaymentFailed).
+            provider.refund(order.payment_reference, order.number)
+        if target == Order.Status.CANCELLED and order.payment_reference and not actor.startswith("stripe"):
+            reference, number = order.payment_reference, order.number
+            transaction.on_commit(lambda: provider.abandon(reference, number))
         move = transitions.stock_move(order.stock_hold, target)
         _apply_stock(order, move.effect)
         if target == Order.Status.PAID:
@@ -368,8 +440,9 @@ def _apply_stock(order: Order, effect: str) -> None:
     list(Product.objects.select_for_update().filter(pk__in=units).order_by("pk").values_list("pk", flat=True))
     if effect == "allocate_reserved":
         StockReservation.objects.filter(order=order).delete()
-        if order.reserved_until is not None and order.reserved_until <= timezone.now():
-            _check_still_there(units)  # paid after its reservation lapsed: the units may be gone
+        # While the reservation was live nobody else could take its units; paid after it lapsed (swept
+        # or not), they may be gone: SoldOut then, and the payment goes back.
+        _check_still_there(units)
         _move_allocated(units, +1)
     elif effect == "release_reserved":
         StockReservation.objects.filter(order=order).delete()

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.fakes.stripe_server.billing import BillingOps
+from tests.fakes.stripe_server.connect import ACCOUNT, ConnectOps
 from tests.fakes.stripe_server.forms import parse_form
 from tests.fakes.stripe_server.state import StripeError
 
@@ -42,11 +43,19 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", r"/v1/billing_portal/sessions", "create_portal_session"),
     ("GET", r"/v1/events", "list_events"),
     ("GET", rf"/v1/events/{_ID}", "get_event"),
+    ("POST", r"/v1/accounts", "create_account"),
+    ("GET", rf"/v1/accounts/{_ID}", "get_account"),
+    ("POST", r"/v1/account_links", "create_account_link"),
+    ("POST", r"/v1/payment_intents", "create_payment_intent"),
+    ("GET", rf"/v1/payment_intents/{_ID}", "get_payment_intent"),
+    ("POST", rf"/v1/payment_intents/{_ID}/cancel", "cancel_payment_intent"),
+    ("GET", rf"/v1/charges/{_ID}", "get_charge"),
+    ("POST", r"/v1/refunds", "create_refund"),
 ]
 _COMPILED = [(method, re.compile(pattern + r"/?"), name) for method, pattern, name in ROUTES]
 
 
-class FakeStripe(BillingOps):
+class FakeStripe(BillingOps, ConnectOps):
     """A stateful fake of the parts of Stripe's API that LocalBazaar uses.
 
     ``fail_next[path] = n`` makes the next n requests to ``path`` answer 500 (an outage);
@@ -74,7 +83,12 @@ class FakeStripe(BillingOps):
     def get_meter(self, params: dict[str, Any], object_id: str) -> dict[str, Any]:
         return self.get("billing.meter", object_id)
 
-    def dispatch(self, method: str, path: str, params: dict[str, Any], idempotency_key: str) -> tuple[int, Any]:
+    def dispatch(
+        self, method: str, path: str, params: dict[str, Any], idempotency_key: str, account: str = ""
+    ) -> tuple[int, Any]:
+        if account:
+            params[ACCOUNT] = account
+        replay_key = (f"{account}{path}", idempotency_key)
         with self.lock:
             self.requests += 1
             if path == "/v1/billing/meter_events":
@@ -82,8 +96,8 @@ class FakeStripe(BillingOps):
             if self.fail_next.get(path, 0) > 0:
                 self.fail_next[path] -= 1
                 return 500, StripeError(500, "Injected outage.", kind="api_error").body()
-            if idempotency_key and (path, idempotency_key) in self.idempotent_responses:
-                return self.idempotent_responses[(path, idempotency_key)]
+            if idempotency_key and replay_key in self.idempotent_responses:
+                return self.idempotent_responses[replay_key]
             for route_method, pattern, name in _COMPILED:
                 match = pattern.fullmatch(path)
                 if match and route_method == method:
@@ -93,7 +107,7 @@ class FakeStripe(BillingOps):
                     except StripeError as error:
                         answer = (error.status, error.body())
                     if idempotency_key and method == "POST" and answer[0] < 500:
-                        self.idempotent_responses[(path, idempotency_key)] = answer
+                        self.idempotent_responses[replay_key] = answer
                     return answer
             return 404, StripeError(404, f"Unrecognized request URL ({method}: {path}).").body()
 
@@ -114,7 +128,13 @@ class FakeStripe(BillingOps):
                     self._send(status, payload.body())
                     return
                 params = parse_form(body if method == "POST" else url.query)
-                status, answer = fake.dispatch(method, url.path, params, self.headers.get("Idempotency-Key", ""))
+                status, answer = fake.dispatch(
+                    method,
+                    url.path,
+                    params,
+                    self.headers.get("Idempotency-Key", ""),
+                    self.headers.get("Stripe-Account", ""),
+                )
                 self._send(status, answer)
 
             def _send(self, status: int, payload: Any) -> None:

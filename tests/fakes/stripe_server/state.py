@@ -80,8 +80,11 @@ class FakeState:
         self.table(kind)[obj["id"]] = obj
         return obj
 
-    def emit(self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Record an event carrying a snapshot of ``obj`` (later changes do not alter it)."""
+    def emit(
+        self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None, *, account: str = ""
+    ) -> dict[str, Any]:
+        """Record an event carrying a snapshot of ``obj`` (later changes do not alter it); ``account``: the
+        connected account it happened on (a Connect event)."""
         data: dict[str, Any] = {"object": copy.deepcopy(obj)}
         if previous:
             data["previous_attributes"] = previous
@@ -96,6 +99,8 @@ class FakeState:
             "request": {"id": None, "idempotency_key": None},
             "data": data,
         }
+        if account:
+            event["account"] = account
         self.events.append(event)
         return event
 
