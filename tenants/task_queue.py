@@ -4,17 +4,24 @@ the service back). Eager mode (unit tests) behaves as with `.delay()`."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from celery import current_app
 from celery.app.task import Task
 from celery.result import AsyncResult
 
+_discovering = threading.Lock()
+
 
 def registered_task(name: str) -> Task:
     if name not in current_app.tasks:
-        # A web process has not imported the apps' tasks modules: Celery's autodiscovery does, once.
-        current_app.loader.import_default_modules()
+        # A web process has not imported the apps' tasks modules: Celery's autodiscovery does, once. One
+        # thread at a time: a thread arriving while another is halfway through would find the registry
+        # half full and fail with NotRegistered (seen with threaded gunicorn workers' first requests).
+        with _discovering:
+            if name not in current_app.tasks:
+                current_app.loader.import_default_modules()
     return current_app.tasks[name]
 
 

@@ -197,3 +197,73 @@ def test_a_new_store_in_a_freed_schema_name_never_reads_the_old_stores_cached_pa
 
     assert new.tenant.schema_name == schema and cache_generations.enabled()
     assert store_api("reused", new.token).get("/api/v1/products").json()["count"] == 0
+
+
+def _buyer(email):
+    response = Client(HTTP_HOST="localhost").post(
+        "/api/v1/buyers", {"email": email, "password": STRONG_PASSWORD}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["token"]
+
+
+def _alpha_product(alpha):
+    """Alpha's product, with units to sell."""
+    product = store_api("alpha", alpha.token).get("/api/v1/products").json()["results"][0]["id"]
+    assert store_api("alpha", alpha.token).patch(f"/api/v1/products/{product}", {"stock": 5}).status_code == 200
+    return product
+
+
+def test_carts_and_orders_stay_in_their_store_and_with_their_buyer(two_stores):
+    alpha, beta = two_stores
+    ada, bob = _buyer("ada@example.com"), _buyer("bob@example.com")
+    jam = _alpha_product(alpha)
+    assert (
+        store_api("alpha", ada).post("/api/v1/cart/items", {"product": jam, "quantity": 1}, format="json").status_code
+        == 201
+    )
+    placed = store_api("alpha", ada).post("/api/v1/checkout", {"fulfilment": "pickup"}, format="json").json()["order"]
+    assert (
+        store_api("alpha", ada).post("/api/v1/cart/items", {"product": jam, "quantity": 2}, format="json").status_code
+        == 201
+    )
+
+    # Another buyer, on the same store: not the cart, not the order
+    assert store_api("alpha", bob).get("/api/v1/cart").json()["items"] == []
+    assert store_api("alpha", bob).get(f"/api/v1/orders/{placed['id']}").status_code == 404
+    assert store_api("alpha", bob).get("/api/v1/orders").json()["results"] == []
+    # The same buyer on another store: that store's own (empty) cart and orders
+    assert store_api("beta", ada).get("/api/v1/cart").json()["items"] == []
+    assert store_api("beta", ada).get(f"/api/v1/orders/{placed['id']}").status_code == 404
+    # An id of alpha's that beta has no product for: refused there; ids are each store's own
+    only_alpha = store_api("alpha", alpha.token).post(
+        "/api/v1/products", {"title": "Alpha only", "price": 1, "sku": "A-9", "stock": 3, "status": "active"}
+    )
+    refused = store_api("beta", ada).post(
+        "/api/v1/cart/items", {"product": only_alpha.json()["id"], "quantity": 1}, format="json"
+    )
+    assert refused.status_code == 400 and "no product" in refused.json()["product"][0]
+    same_number = store_api("beta", ada).post("/api/v1/cart/items", {"product": jam, "quantity": 1}, format="json")
+    assert [item["title"] for item in same_number.json()["items"]] == ["Beta honey"]
+    # The other store's staff: their token is nothing here, and their own API has no such order
+    assert store_api("alpha", beta.token).get("/api/v1/orders").status_code == 401
+    assert store_api("beta", beta.token).get(f"/api/v1/orders/{placed['id']}").status_code == 404
+    assert store_api("beta", beta.token).get("/api/v1/orders").json()["results"] == []
+    moved = store_api("beta", beta.token).post(
+        f"/api/v1/orders/{placed['id']}/transition", {"to": "paid"}, format="json"
+    )
+    assert moved.status_code == 404
+    # A buyer's token is no staff credential anywhere, nor a platform one on the root host
+    assert (
+        store_api("alpha", ada)
+        .post(f"/api/v1/orders/{placed['id']}/transition", {"to": "paid"}, format="json")
+        .status_code
+        == 401
+    )
+    assert (
+        Client(HTTP_HOST="localhost").get("/api/v1/staff/tenants", HTTP_AUTHORIZATION=f"Bearer {ada}").status_code
+        == 401
+    )
+    # What the owner sees is their own store's order, still placed
+    alpha_orders = store_api("alpha", alpha.token).get("/api/v1/orders").json()["results"]
+    assert [(o["id"], o["status"]) for o in alpha_orders] == [(placed["id"], "placed")]

@@ -54,6 +54,12 @@ class Server:
     label: str
     port: int
     log: Path
+    pid: int  # gunicorn's master
+
+    def worker_pids(self) -> list[int]:
+        """The master's live workers (it forks a new one for each that dies)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return [int(child) for child in children]
 
 
 @contextmanager
@@ -113,17 +119,23 @@ def app_server(
             if time.monotonic() > deadline:
                 pytest.fail(f"gunicorn ({label}) not ready within {STARTUP_TIMEOUT}s:\n{log_tail(log)}")
             time.sleep(0.1)
-        yield Server(label=label, port=port, log=log)
+        yield Server(label=label, port=port, log=log, pid=process.pid)
     finally:
         stop_process(process)
 
 
 def request(
-    port: int, method: str, host: str, path: str, token: str | None = None, body: dict[str, Any] | None = None
+    port: int,
+    method: str,
+    host: str,
+    path: str,
+    token: str | None = None,
+    body: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[int, Any]:
     """One HTTP request on a fresh connection (no keep-alive surprises between hammer rounds)."""
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
-    headers = {"Host": host, "Accept": "application/json", "Connection": "close"}
+    headers = {"Host": host, "Accept": "application/json", "Connection": "close", **(headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     payload = None
