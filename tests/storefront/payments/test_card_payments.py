@@ -19,6 +19,7 @@ from storefront.orders.models import Order, StockReservation
 from storefront.payments.models import PaymentEvent, StripeAccount
 from tests.conftest import ROOT_HOST, store_api
 from tests.fakes.stripe_server import FakeStripe
+from tests.storefront.conftest import admin_browser
 from tests.storefront.orders.conftest import add_product, fill_cart, shop
 
 pytestmark = pytest.mark.django_db
@@ -257,3 +258,19 @@ def test_stripe_down_at_checkout_cancels_the_order_and_keeps_nothing_reserved(
 
     assert response.status_code == 502 and response.json()["code"] == "payment_failed"
     assert order_state(store, in_store_of) == ("cancelled", 0, 0, 2)
+
+
+def test_the_owner_connects_stripe_from_the_store_admin(make_store, stripe_fake, in_store_of):
+    store = make_store()
+    browser = admin_browser(store)
+
+    page = browser.get("/admin/payments/stripeaccount/")
+    connect = browser.post("/admin/payments/stripeaccount/connect/")
+
+    assert page.status_code == 200 and b"Connect Stripe to take card payments" in page.content
+    assert connect.status_code == 302 and "/connect/onboarding/acct_" in connect["Location"]
+    with in_store_of(store):
+        account = StripeAccount.objects.get()
+    deliver(stripe_fake, stripe_fake.complete_onboarding(account.account_id))
+    after = browser.get("/admin/payments/stripeaccount/")
+    assert account.account_id.encode() in after.content and b"Continue Stripe onboarding" in after.content
