@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from storefront.shop import views
+from storefront.shop import cart_views, views
 
 urlpatterns = [
     path("", views.store_home, name="store-home"),
@@ -10,4 +10,10 @@ urlpatterns = [
     path("products/<int:product_id>/", views.product_page, name="store-product"),
     path("about/", views.about_page, name="store-about"),
     path("search", views.search_page, name="store-search"),
+    path("products/<int:product_id>/add-to-cart/", cart_views.add_to_cart, name="store-add-to-cart"),
+    path("cart/", cart_views.cart_page, name="store-cart"),
+    path("cart/items/<int:item_id>/", cart_views.change_cart_item, name="store-cart-item"),
+    path("cart/items/<int:item_id>/remove/", cart_views.remove_cart_item, name="store-cart-item-remove"),
+    path("checkout/", cart_views.checkout_page, name="store-checkout"),
+    path("orders/<str:number>/", cart_views.order_page, name="store-order"),
 ]

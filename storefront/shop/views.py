@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from storefront.catalog import browsing, selectors
 from storefront.catalog.models import Category, Product
+from storefront.orders.services import MAX_QUANTITY
 from tenants.permissions import is_store_member
 
 
@@ -82,14 +83,19 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
     # Drafts and archived products don't exist for buyers: the same 404 as an id that was never used.
     if product is None or (product.status != Product.Status.ACTIVE and not _may_preview(request)):
         raise Http404("No such product in this store.")
-    context = {
+    return render(request, "shop/product.html", product_context(request, product))
+
+
+def product_context(request: HttpRequest, product: Product) -> dict[str, Any]:
+    """The product page's context (also when its add-to-cart form comes back with an error)."""
+    return {
         "store": request.tenant,  # type: ignore[attr-defined]
         "product": product,
         "category": product.category,
         "profile": selectors.seller_profile(),
         "is_preview": product.status != Product.Status.ACTIVE,
+        "max_quantity": min(product.unallocated, MAX_QUANTITY),
     }
-    return render(request, "shop/product.html", context)
 
 
 def about_page(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,160 @@
+"""A guest's cart, checkout and order confirmation on a store's host. Thin: parse the form, call the
+order services with the browser session as the cart's owner, render or redirect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from storefront.catalog import selectors as catalog
+from storefront.catalog.models import Product
+from storefront.orders import selectors, services
+from storefront.orders.models import Order
+from storefront.shop import guest_cart
+from storefront.shop.checkout_forms import CheckoutForm, QuantityForm
+from storefront.shop.views import product_context
+
+RESENT = "This form was sent before with other details: check them and place your order again."
+
+
+class SeeOther(HttpResponseRedirect):
+    """After a POST, the page to GET (303): a reload never posts again."""
+
+    status_code = 303
+
+
+def _messages(errors: Any) -> list[str]:
+    """Every message of a form's or a service's errors (field -> messages)."""
+    return [str(message) for messages in errors.values() for message in messages]
+
+
+@require_POST
+def add_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = catalog.buyer_product(product_id)
+    if product is None or product.status != Product.Status.ACTIVE:
+        raise Http404("No such product in this store.")
+    form = QuantityForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.OrderRefused({"quantity": _messages(form.errors)})
+        quantity = form.cleaned_data["quantity"]
+        guest_cart.add_what_is_left(guest_cart.session_owner_made(request), product, quantity)
+    except services.OrderRefused as error:
+        # The product page again, with what was wrong next to its form.
+        context = {**product_context(request, product), "cart_errors": _messages(error.errors)}
+        return render(request, "shop/product.html", context, status=400)
+    messages.success(request, f"Added {quantity} × {product.title} to your cart.")
+    return SeeOther("/cart/")
+
+
+def cart_page(request: HttpRequest) -> HttpResponse:
+    return _cart_page(request)
+
+
+def _cart_page(request: HttpRequest, errors: list[str] | None = None, status: int = 200) -> HttpResponse:
+    owner = guest_cart.session_owner(request)
+    context = {
+        "store": request.tenant,  # type: ignore[attr-defined]
+        "cart": selectors.cart_body(owner.carts().first() if owner else None),
+        "errors": errors or [],
+    }
+    return render(request, "shop/cart.html", context, status=status)
+
+
+def _owner_of_item(request: HttpRequest) -> services.CartOwner:
+    owner = guest_cart.session_owner(request)
+    if owner is None:
+        raise Http404("Your cart is empty.")
+    return owner
+
+
+@require_POST
+def change_cart_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    form = QuantityForm(request.POST)
+    if not form.is_valid():
+        return _cart_page(request, _messages(form.errors), status=400)
+    try:
+        services.change_cart_item(_owner_of_item(request), item_id, form.cleaned_data["quantity"])
+    except services.NotFound as error:
+        raise Http404(str(error)) from error
+    return SeeOther("/cart/")
+
+
+@require_POST
+def remove_cart_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    try:
+        services.remove_cart_item(_owner_of_item(request), item_id)
+    except services.NotFound as error:
+        raise Http404(str(error)) from error
+    return SeeOther("/cart/")
+
+
+def checkout_page(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _checkout_page(request, CheckoutForm.blank())
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        return _checkout_page(request, form, status=400)
+    try:
+        checkout = services.place_order(
+            guest_cart.session_owner_made(request),
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            fulfilment=form.cleaned_data["fulfilment"],
+            address=form.address(),
+            payment=form.cleaned_data["payment"],
+            idempotency_key=form.cleaned_data["checkout_key"],
+            fingerprint=form.fingerprint(),
+        )
+    except services.OrderRefused as error:
+        for field, problems in error.errors.items():
+            for problem in problems:
+                # The address's problem goes with the address fields; the cart's and others' on top.
+                form.add_error("line1" if field == "address" else None, problem)
+        return _checkout_page(request, form, status=400)
+    except services.SoldOut as error:
+        return _checkout_page(request, form, sold_out=error.items, status=409)
+    except services.KeyReused:
+        # This form was sent before with other answers (back, edit, send again): a fresh one to send.
+        fresh = CheckoutForm.blank(**{k: v for k, v in form.cleaned_data.items() if k != "checkout_key"})
+        return _checkout_page(request, fresh, notice=RESENT, status=409)
+    number = checkout.body["order"]["number"]
+    guest_cart.remember_order(request, number)
+    return SeeOther(f"/orders/{number}/")
+
+
+def _checkout_page(
+    request: HttpRequest,
+    form: CheckoutForm,
+    *,
+    sold_out: list[dict[str, Any]] | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    owner = guest_cart.session_owner(request)
+    context = {
+        "store": request.tenant,  # type: ignore[attr-defined]
+        "cart": selectors.cart_body(owner.carts().first() if owner else None),
+        "form": form,
+        "sold_out": sold_out or [],
+        "notice": notice,
+    }
+    return render(request, "shop/checkout.html", context, status=status)
+
+
+def order_page(request: HttpRequest, number: str) -> HttpResponse:
+    # Only the session that placed the order sees it: a number is no secret, and guessing one finds nothing.
+    order = selectors.orders().filter(number=number).first() if guest_cart.placed_in_session(request, number) else None
+    if order is None:
+        raise Http404("No such order.")
+    context = {
+        "store": request.tenant,  # type: ignore[attr-defined]
+        "order": selectors.order_body(order),
+        "status_label": Order.Status(order.status).label,
+        "fulfilment_label": Order.Fulfilment(order.fulfilment).label,
+    }
+    return render(request, "shop/order.html", context)

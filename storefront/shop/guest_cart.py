@@ -1,0 +1,55 @@
+"""A guest's cart on a store's web pages: the browser session owns the cart (storefront.orders.services)
+and remembers the orders it placed, which are the only orders its confirmation pages show."""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+
+from storefront.catalog.models import Product
+from storefront.orders import services
+
+PLACED_ORDERS = "shop_placed_orders"
+# Enough for any buyer's recent orders; the session stays small.
+PLACED_ORDERS_KEPT = 50
+
+
+def session_owner(request: HttpRequest) -> services.CartOwner | None:
+    """The session's cart owner, or None for a visitor without a session (who has no cart)."""
+    session: SessionBase = request.session
+    # Reading the session loads it: a cookie naming no live session (expired, made up) loses its key
+    # here, instead of owning a cart under a key the server never gave.
+    session.get(PLACED_ORDERS)
+    key = session.session_key
+    return services.CartOwner(session_key=key) if key else None
+
+
+def session_owner_made(request: HttpRequest) -> services.CartOwner:
+    """The session's cart owner, starting a session for a visitor who has none yet."""
+    owner = session_owner(request)
+    if owner is not None:
+        return owner
+    request.session.save()
+    # save() alone sends no cookie: the middleware sets one for a session it sees modified.
+    request.session.modified = True
+    return services.CartOwner(session_key=request.session.session_key)
+
+
+def remember_order(request: HttpRequest, number: str) -> None:
+    placed = [n for n in request.session.get(PLACED_ORDERS, []) if n != number]
+    request.session[PLACED_ORDERS] = [*placed, number][-PLACED_ORDERS_KEPT:]
+
+
+def placed_in_session(request: HttpRequest, number: str) -> bool:
+    return number in request.session.get(PLACED_ORDERS, [])
+
+
+def add_what_is_left(owner: services.CartOwner, product: Product, quantity: int) -> None:
+    """Add to the cart no more than is left to sell now (stock - allocated). Checkout counts again
+    under its locks: this only spares the buyer a cart that cannot be checked out."""
+    left = product.unallocated
+    if left <= 0:
+        raise services.OrderRefused({"quantity": [f"'{product.title}' is sold out."]})
+    if quantity > left:
+        raise services.OrderRefused({"quantity": [f"Only {left} of '{product.title}' left."]})
+    services.add_to_cart(owner, product.pk, quantity)
