@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from onboarding.services import SignupRequest, sign_up_merchant
+from storefront.buyers.models import Buyer
+from storefront.buyers.services import register_buyer
 from storefront.catalog import services as catalog
 from storefront.catalog.models import Product
 from tenants.accounts.models import User
@@ -19,6 +21,7 @@ from tenants.permissions import grant_platform_role
 from tenants.routing import platform_url, store_url
 
 PLATFORM_ADMIN_EMAIL = "admin@localbazaar.test"
+DEMO_BUYER_EMAIL = "buyer@localbazaar.test"
 # One well-known password for every demo login: this data exists only on development machines
 # (seed_demo refuses to run without DEBUG), and a fixed password can be printed on every run.
 DEMO_PASSWORD = "Market-day-lanterns-42"
@@ -87,6 +90,14 @@ def ensure_platform_admin(email: str = PLATFORM_ADMIN_EMAIL, password: str = DEM
     return True
 
 
+def ensure_demo_buyer(email: str = DEMO_BUYER_EMAIL, password: str = DEMO_PASSWORD) -> bool:
+    """A buyer account (one for the whole marketplace), for the cart and checkout APIs. True when created."""
+    if Buyer.objects.filter(email__iexact=email).exists():
+        return False
+    register_buyer(email, password, name="Demo Buyer")
+    return True
+
+
 def ensure_demo_store(store: DemoStore) -> tuple[Tenant, bool, int]:
     """Sign the store up if it does not exist, then add any missing demo products.
 
@@ -133,6 +144,7 @@ def seed_demo_marketplace(stores: tuple[DemoStore, ...] = DEMO_STORES) -> DemoSe
     # The admin and the tenant registry live in public, whatever schema the caller was in.
     with schema_context(get_public_schema_name()):
         outcome = DemoSeedResult(admin_created=ensure_platform_admin())
+        ensure_demo_buyer()
         for store in stores:
             tenant, created, added = ensure_demo_store(store)
             if created:
@@ -145,4 +157,5 @@ def demo_logins(stores: tuple[DemoStore, ...] = DEMO_STORES) -> list[tuple[str, 
     """(where, email, password) for every demo login, for printing."""
     logins = [(f"{platform_url()}admin/ and {platform_url()}console/", PLATFORM_ADMIN_EMAIL, DEMO_PASSWORD)]
     logins += [(f"{store_url(store.subdomain)}admin/", store.owner_email, DEMO_PASSWORD) for store in stores]
+    logins.append((f"POST {platform_url()}api/v1/buyers/token (a buyer's token)", DEMO_BUYER_EMAIL, DEMO_PASSWORD))
     return logins
