@@ -57,6 +57,9 @@ class ProductAdminForm(forms.ModelForm):
             except rules.FieldInvalid as error:
                 self.add_error(name, str(error))
         if self.instance.pk is None:
+            # The admin's add view runs in one transaction, the save included: the lock taken here holds
+            # until the product is saved, so two additions at one below the limit cannot both pass.
+            limits.lock_store_additions("products")
             try:
                 limits.check_store_limit("products", current=Product.objects.count())
             except limits.PlanLimitReached as error:
