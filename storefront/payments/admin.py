@@ -19,7 +19,7 @@ from tenants.permissions import is_store_owner
 @admin.register(StripeAccount)
 class StripeAccountAdmin(admin.ModelAdmin):
     change_list_template = "payments/admin/stripe_account_list.html"
-    list_display = ["account_id", "details_submitted", "charges_enabled", "payouts_enabled", "updated_at"]
+    list_display = ("account_id", "details_submitted", "charges_enabled", "payouts_enabled", "updated_at")
     readonly_fields = list_display
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -56,7 +56,7 @@ class StripeAccountAdmin(admin.ModelAdmin):
             messages.error(request, "Only the store's owner connects its Stripe account.")
             return HttpResponseRedirect(back)
         try:
-            _, url = services.start_onboarding(email=request.user.email, return_url=back, refresh_url=back)
+            _, url = services.start_onboarding(email=getattr(request.user, "email", ""), return_url=back, refresh_url=back)
         except PaymentFailed as error:
             messages.error(request, str(error))
             return HttpResponseRedirect(back)
