@@ -1,9 +1,10 @@
 """Metering benchmark: usage in through the real paths, out to (fake) Stripe as meter events.
 
-Sets up stores with real schemas, owners and tokens, then ingests usage events (1 unit each of
-`orders` or `api_requests`) through both real paths at once: HTTP clients posting batches of 1,000 to
-`POST /api/v1/billing/usage-events` on each store's host, served by gunicorn, and an order-hook process
-calling billing.services.record_usage_batch. Clients resend some requests (a retry after a timeout) to
+Sets up stores with real schemas and Stripe customers, then ingests usage events (1 unit each of
+`orders` or `api_requests`) through both real paths at once: HTTP clients posting batches of 1,000 (one
+store's each) to the platform-internal `POST /api/v1/staff/usage-events` on the root host with the
+service token (USAGE_INGEST_TOKEN), served by gunicorn, and an order-hook process calling
+billing.services.record_usage_batch. Clients resend some requests (a retry after a timeout) to
 exercise idempotency. Meanwhile a real Celery worker (with beat) aggregates usage into meter events and
 sends them to the fake Stripe server (tests/fakes/stripe_server); `--kill-worker` SIGKILLs it mid-run
 (mid-send) and starts it again. Then it waits until everything is reported and checks the fake's
@@ -35,12 +36,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.catalog import BENCH_TOKEN, add_token_holder, free_port, start_gunicorn, stop  # noqa: E402
+from bench.catalog import free_port, start_gunicorn, stop  # noqa: E402
 from bench.fleet import create_fleet, database_url_for, fleet_slug, recreate_database  # noqa: E402
 
 BENCH_DB = os.environ.get("BENCH_DATABASE", "lb_bench_metering")
 METRICS = ("orders", "api_requests")
 BATCH = 1_000
+ROOT_HOST = "localhost"  # PLATFORM_DOMAIN of `make bench-metering`
+INGEST_TOKEN = "bench-usage-ingest-token"
 RESEND_EVERY = 7  # every 7th batch, if it goes through the API, is sent twice
 
 
@@ -62,20 +65,21 @@ def post_batches(
     requests = []
     for chunk in mine:
         store, events = chunk_events(chunk, stores)
-        rows = [{"metric": metric, "quantity": 1, "idempotency_key": key} for metric, key in events]
+        slug = fleet_slug(store + 1)
+        rows = [{"store": slug, "metric": metric, "quantity": 1, "idempotency_key": key} for metric, key in events]
         body = json.dumps({"events": rows}).encode()
-        requests.append((f"{fleet_slug(store + 1)}.fleet.localhost", body))
+        requests.append((slug, body))
         if chunk % RESEND_EVERY == 0:
-            requests.append((f"{fleet_slug(store + 1)}.fleet.localhost", body))
+            requests.append((slug, body))
     start.wait()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    for host, body in requests:
-        headers = {"Host": host, "Authorization": f"Bearer {BENCH_TOKEN}", "Content-Type": "application/json"}
-        conn.request("POST", "/api/v1/billing/usage-events", body=body, headers=headers)
+    headers = {"Host": ROOT_HOST, "Authorization": f"Bearer {INGEST_TOKEN}", "Content-Type": "application/json"}
+    for slug, body in requests:
+        conn.request("POST", "/api/v1/staff/usage-events", body=body, headers=headers)
         response = conn.getresponse()
         answer = response.read()
         if response.status != 200:
-            raise SystemExit(f"{host}: {response.status} {answer[:300]!r}")
+            raise SystemExit(f"{slug}: {response.status} {answer[:300]!r}")
 
 
 def order_hook(chunks: int, stores: int, hook_share: int, tenant_ids: list[int], start: Any) -> None:
@@ -112,16 +116,15 @@ def start_worker(env: dict[str, str], schedule: str) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_until_answering(port: int, host: str, process: subprocess.Popen[bytes]) -> None:
+def wait_until_answering(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Polls the root host's plan list: no store's API request, so no `api_requests` usage of the run's own."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited with {process.returncode}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request(
-                "GET", "/api/v1/billing/subscription", headers={"Host": host, "Authorization": f"Bearer {BENCH_TOKEN}"}
-            )
+            conn.request("GET", "/api/v1/plans", headers={"Host": ROOT_HOST})
             if conn.getresponse().status == 200:
                 return
         except OSError:
@@ -130,7 +133,7 @@ def wait_until_answering(port: int, host: str, process: subprocess.Popen[bytes])
 
 
 def set_up_stores(url: str, stores: int) -> tuple[list[int], dict[int, str]]:
-    """Stores with real schemas, an owner holding BENCH_TOKEN, a Stripe-collected subscription and customer."""
+    """Stores with real schemas, a Stripe-collected subscription and customer."""
     from django.core.management import call_command
     from django.db import connections
     from django.utils import timezone
@@ -145,8 +148,6 @@ def set_up_stores(url: str, stores: int) -> tuple[list[int], dict[int, str]]:
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     schema_pool.ensure_template_schema()
     create_fleet(url, schema_pool.template_schema_name(), 1, stores)
-    for n in range(1, stores + 1):
-        add_token_holder(url, f"t_{fleet_slug(n)}")
     sync_catalog()
     tenants = list(Tenant.objects.filter(slug__startswith="fleet").order_by("slug"))
     now = timezone.now()
@@ -195,6 +196,7 @@ def main() -> None:
         STRIPE_METER_GRACE_SECONDS="2",
         STRIPE_USAGE_REPORT_SECONDS="0.5",
         STRIPE_METER_BATCH_SIZE="50",
+        USAGE_INGEST_TOKEN=INGEST_TOKEN,
     )
     os.environ.setdefault("SECRET_KEY", "bench-only")
     from tests.fakes.stripe_server import FakeStripe
@@ -213,7 +215,7 @@ def main() -> None:
     tenant_ids, customers = set_up_stores(url, args.stores)
     port = free_port()
     web = start_gunicorn("config.settings", port, args.web_workers, {})
-    wait_until_answering(port, f"{fleet_slug(1)}.fleet.localhost", web)
+    wait_until_answering(port, web)
     schedule = tempfile.mkdtemp(prefix="lb-bench-beat-") + "/schedule"
     env = dict(os.environ)
     worker = start_worker(env, schedule)

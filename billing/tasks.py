@@ -1,4 +1,5 @@
-"""Celery beat jobs of billing (in `public`): closing ended periods and the dunning grace period."""
+"""Celery beat jobs of billing (in `public`): closing ended periods, the dunning grace period, and the
+usage the platform measures (API requests counted in Redis, storage measured daily)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 
 from celery import shared_task
 
-from billing import dunning, invoicing
+from billing import api_metering, dunning, invoicing, storage_metering
 
 
 def _moment(now: str | None) -> datetime | None:
@@ -23,3 +24,14 @@ def close_due_periods(now: str | None = None) -> int:
 @shared_task(name="billing.enforce_grace_period", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def enforce_grace_period(now: str | None = None) -> int:
     return dunning.enforce_grace_period(_moment(now))
+
+
+# Both are safe to repeat or to run twice at once (see their modules): a killed worker's run is redone.
+@shared_task(name="billing.flush_api_request_counts", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def flush_api_request_counts() -> int:
+    return api_metering.flush_api_request_counts()
+
+
+@shared_task(name="billing.measure_storage", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def measure_storage(now: str | None = None) -> int:
+    return storage_metering.record_daily_storage(_moment(now))

@@ -13,5 +13,6 @@ urlpatterns = [
     path("resume", api.ResumeView.as_view(), name="billing-resume"),
     path("retry-payment", api.RetryPaymentView.as_view(), name="billing-retry-payment"),
     path("invoices/<str:number>/pdf", api.InvoicePdfView.as_view(), name="billing-invoice-pdf"),
-    path("usage-events", usage_api.UsageEventsView.as_view(), name="billing-usage-events"),
+    # Stores no longer report usage (403); the ingest API is the root host's /api/v1/staff/usage-events.
+    path("usage-events", usage_api.StoreUsageEventsView.as_view(), name="billing-usage-events"),
 ]

@@ -1,27 +1,38 @@
-"""The usage ingest API on a store's host: `POST /api/v1/billing/usage-events`, up to 1,000 usage events
-of that store per request, each recorded once per idempotency key (billing.services.record_usage_batch)."""
+"""The usage ingest API, platform-internal: `POST /api/v1/staff/usage-events` on the root host, up to
+1,000 usage events of any stores per request, each recorded once per store and idempotency key
+(billing.services.record_usage_batch). Platform operators may call it, or a service holding
+USAGE_INGEST_TOKEN (for corrections, imports and the platform's own jobs). Stores do not report their own
+usage: the platform measures it (orders when paid, billing.api_metering, billing.storage_metering), and
+the store host's old route answers 403 to the store's own people."""
 
 from __future__ import annotations
 
+import hmac
+from typing import Any
+
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers, status
+from rest_framework import authentication, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import services
 from billing.models import Metric
-from billing.usage_batches import MAX_BATCH_SIZE, RowError, parse_rows
-from tenants.permissions import IsStoreMember
+from billing.usage_batches import MAX_BATCH_SIZE, RowError, parse_rows, store_slugs
+from tenants.accounts.authentication import BearerTokenAuthentication
+from tenants.models import Tenant
+from tenants.permissions import IsPlatformOperator, IsStoreMember, on_root_host
 
 
 # The request and answers as documented in OpenAPI; rows are parsed by billing.usage_batches.parse_rows
 # (a serializer per row would cost more than recording the whole batch).
 class UsageEventRowSerializer(serializers.Serializer):
+    store = serializers.SlugField(help_text="The store's slug, e.g. 'bakery'.")
     metric = serializers.ChoiceField(choices=Metric.choices)
     quantity = serializers.IntegerField(min_value=0, help_text="Units of the metric (GMV: minor units).")
     idempotency_key = serializers.CharField(
-        max_length=100, help_text="Your name for this event, unique per store, e.g. 'order-1001-gmv'."
+        max_length=100, help_text="The sender's name for this event, unique per store, e.g. 'correction-1001'."
     )
     occurred_at = serializers.DateTimeField(
         required=False, help_text="When it happened, ISO 8601 with offset (default: now)."
@@ -61,8 +72,38 @@ def refused(errors: list[RowError]) -> Response:
     )
 
 
-class UsageEventsView(APIView):
-    permission_classes = [IsStoreMember]
+class UsageIngestService:
+    """Who a request holding USAGE_INGEST_TOKEN acts as: the platform's own service, no person."""
+
+
+class UsageIngestTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <USAGE_INGEST_TOKEN>` on the root host (compared in constant time). Any
+    other bearer token is left to the account authentication that follows."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Any) -> tuple[None, UsageIngestService] | None:
+        expected = settings.USAGE_INGEST_TOKEN
+        header = authentication.get_authorization_header(request).split()
+        if not expected or len(header) != 2 or header[0].lower() != b"bearer" or not on_root_host():
+            return None
+        if not hmac.compare_digest(header[1], expected.encode()):
+            return None
+        return None, UsageIngestService()
+
+    def authenticate_header(self, request: Any) -> str:
+        return self.keyword
+
+
+class IsUsageIngestService(permissions.BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return isinstance(request.auth, UsageIngestService)
+
+
+class StaffUsageEventsView(APIView):
+    authentication_classes = [UsageIngestTokenAuthentication, BearerTokenAuthentication]
+    # Operators only among staff: recorded usage is billed and never taken back.
+    permission_classes = [IsUsageIngestService | IsPlatformOperator]
 
     @extend_schema(
         tags=["billing"],
@@ -70,15 +111,16 @@ class UsageEventsView(APIView):
         responses={200: UsageIngestedSerializer, 400: UsageRefusedSerializer},
         examples=[
             OpenApiExample(
-                "Two events of an order",
+                "A correction of two stores' usage",
                 request_only=True,
                 value={
                     "events": [
-                        {"metric": "orders", "quantity": 1, "idempotency_key": "order-1001"},
+                        {"store": "bakery", "metric": "orders", "quantity": 1, "idempotency_key": "fix-1001"},
                         {
-                            "metric": "gmv",
+                            "store": "pottery",
+                            "metric": "api_requests",
                             "quantity": 4_250,
-                            "idempotency_key": "order-1001-gmv",
+                            "idempotency_key": "fix-1002",
                             "occurred_at": "2025-06-01T09:30:00Z",
                         },
                     ]
@@ -87,14 +129,17 @@ class UsageEventsView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        """Report this store's usage: 1 to 1,000 events, all recorded or none. Each event is counted once
-        per `idempotency_key`: resending a request (after a timeout, say) answers its events as
-        `duplicates` and adds nothing. Refused (400, nothing recorded): an unknown metric or field, a
-        negative or fractional quantity, a missing or over-long key, a time more than 5 minutes ahead, a
+        """Record usage of any stores (platform operators or the usage ingest service only): 1 to 1,000
+        events, all recorded or none, each naming its store by slug. Each event is counted once per store
+        and `idempotency_key`: resending a request (after a timeout, say) answers its events as
+        `duplicates` and adds nothing. Refused (400, nothing recorded): an unknown store, metric or field,
+        a negative or fractional quantity, a missing or over-long key, a time more than 5 minutes ahead, a
         key already used for other usage; `errors` names each refused event by its index."""
         body = request.data
         rows = body.get("events") if isinstance(body, dict) else None
-        events, errors = parse_rows(request.tenant.pk, rows)  # type: ignore[attr-defined]
+        slugs = store_slugs(rows)
+        tenant_ids = dict(Tenant.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
+        events, errors = parse_rows(rows, tenant_ids)
         if errors:
             return refused(errors)
         try:
@@ -102,3 +147,19 @@ class UsageEventsView(APIView):
         except services.UsageRefused as refusal:
             return refused(refusal.errors)
         return Response({"accepted": batch.accepted, "duplicates": batch.duplicates})
+
+
+class StoreUsageEventsView(APIView):
+    """The store host's former ingest route: stores no longer report their own usage."""
+
+    permission_classes = [IsStoreMember]
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request) -> Response:
+        return Response(
+            {
+                "code": "usage_measured_by_platform",
+                "detail": "Usage is measured by the platform; stores cannot report their own. Nothing was recorded.",
+            },
+            status=status.HTTP_403_FORBIDDEN,
+        )

@@ -1,5 +1,5 @@
 """Checking usage events before they are recorded: the rules a batch must pass, and the parsing of the
-ingest API's JSON rows. Pure Python (no ORM), so it is property-tested in milliseconds."""
+(platform-internal) ingest API's JSON rows. Pure Python (no ORM), so it is property-tested in milliseconds."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ MAX_BATCH_SIZE = 1_000
 MAX_KEY_LENGTH = 100
 # Usage stamped further ahead than this is a sender's broken clock, not usage.
 USAGE_CLOCK_SKEW = timedelta(minutes=5)
-ROW_FIELDS = frozenset({"metric", "quantity", "idempotency_key", "occurred_at"})
+REQUIRED_FIELDS = ("store", "metric", "quantity", "idempotency_key")
+ROW_FIELDS = frozenset({*REQUIRED_FIELDS, "occurred_at"})
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,17 @@ def check_batch(events: Sequence[UsageEventIn], *, metrics: Collection[str], now
     return errors
 
 
-def parse_rows(tenant_id: int, rows: Any) -> tuple[list[UsageEventIn], list[RowError]]:
-    """The ingest API's ``events`` (a list of JSON objects) as events of ``tenant_id``, and the errors of
-    rows that are not even shaped like usage (the rules themselves are check_batch's).
+def store_slugs(rows: Any) -> set[str]:
+    """The stores the ingest API's rows name (to look their ids up in one query before parse_rows)."""
+    if not isinstance(rows, list):
+        return set()
+    return {row["store"] for row in rows if isinstance(row, Mapping) and isinstance(row.get("store"), str)}
 
-    The store is never taken from a row: it is the host's, so a row naming a store is refused.
-    """
+
+def parse_rows(rows: Any, tenant_ids: Mapping[str, int]) -> tuple[list[UsageEventIn], list[RowError]]:
+    """The ingest API's ``events`` (a list of JSON objects, each naming its ``store`` by slug) as usage
+    events, given the ids of the stores they name, and the errors of rows that are not even shaped like
+    usage or name no known store (the rules themselves are check_batch's)."""
     if not isinstance(rows, list) or not rows:
         return [], [RowError(0, "bad_batch", "Send 'events': a list of 1 to 1,000 usage events.")]
     if len(rows) > MAX_BATCH_SIZE:
@@ -93,7 +99,7 @@ def parse_rows(tenant_id: int, rows: Any) -> tuple[list[UsageEventIn], list[RowE
     events: list[UsageEventIn] = []
     errors: list[RowError] = []
     for index, row in enumerate(rows):
-        event = _parse_row(tenant_id, row, index)
+        event = _parse_row(row, index, tenant_ids)
         if isinstance(event, RowError):
             errors.append(event)
         else:
@@ -101,15 +107,21 @@ def parse_rows(tenant_id: int, rows: Any) -> tuple[list[UsageEventIn], list[RowE
     return events, errors
 
 
-def _parse_row(tenant_id: int, row: Any, index: int) -> UsageEventIn | RowError:
+def _parse_row(row: Any, index: int, tenant_ids: Mapping[str, int]) -> UsageEventIn | RowError:
     if not isinstance(row, Mapping):
-        return RowError(index, "bad_row", "A usage event is an object with metric, quantity and idempotency_key.")
+        return RowError(
+            index, "bad_row", "A usage event is an object with store, metric, quantity and idempotency_key."
+        )
     unknown = sorted(set(row) - ROW_FIELDS)
     if unknown:
         return RowError(index, "unknown_field", f"Unknown field(s): {', '.join(map(str, unknown))}.")
-    missing = sorted(name for name in ("metric", "quantity", "idempotency_key") if name not in row)
+    missing = sorted(name for name in REQUIRED_FIELDS if name not in row)
     if missing:
         return RowError(index, "missing_field", f"Missing field(s): {', '.join(missing)}.")
+    store = row["store"]
+    tenant_id = tenant_ids.get(store) if isinstance(store, str) else None
+    if tenant_id is None:
+        return RowError(index, "unknown_store", f"No store has the slug {store!r}.")
     occurred_at = row.get("occurred_at")
     if occurred_at is not None:
         occurred_at = _parse_moment(occurred_at)

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantAvailabilityMiddleware",
+    # A store's API requests are counted for its bill (in Redis; after the tenant middlewares, which find the store).
+    "billing.middleware.ApiRequestMeteringMiddleware",
     # Last, as django-axes asks: it turns a login that locked a client out into the lockout answer (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -287,6 +289,12 @@ BILLING_PROVIDER = env("BILLING_PROVIDER", default="local")
 BILLING_TAX_RATE_BPS = env.int("BILLING_TAX_RATE_BPS", default=0)
 # Dunning: days a store stays open after its payment first failed before it is closed to buyers.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# Usage measured by the platform: API requests are counted in Redis and recorded every USAGE_FLUSH_SECONDS;
+# each store's storage (schema and media) is measured once a day, by a check every USAGE_STORAGE_CHECK_SECONDS.
+# The usage ingest API (root host, platform-internal) takes platform staff or this service token (empty: staff only).
+USAGE_FLUSH_SECONDS = env.float("USAGE_FLUSH_SECONDS", default=60.0)
+USAGE_STORAGE_CHECK_SECONDS = env.float("USAGE_STORAGE_CHECK_SECONDS", default=3600.0)
+USAGE_INGEST_TOKEN = env("USAGE_INGEST_TOKEN", default="")
 
 # Stripe (BILLING_PROVIDER=stripe): the secret key, the API's address (tests point it at the fake server in
 # tests/fakes/stripe_server), the webhook signing secret, and how usage is batched into meter events:
@@ -353,6 +361,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-publications": {"task": "marketplace.sweep_pending_publications", "schedule": 60.0},
     "close-billing-periods": {"task": "billing.close_due_periods", "schedule": 300.0},
     "enforce-billing-grace-period": {"task": "billing.enforce_grace_period", "schedule": 3600.0},
+    "flush-api-request-counts": {"task": "billing.flush_api_request_counts", "schedule": USAGE_FLUSH_SECONDS},
+    "measure-storage": {"task": "billing.measure_storage", "schedule": USAGE_STORAGE_CHECK_SECONDS},
     "report-stripe-usage": {"task": "stripe_gateway.report_usage", "schedule": STRIPE_USAGE_REPORT_SECONDS},
     "release-expired-reservations": {"task": "orders.release_expired_reservations_everywhere", "schedule": 60.0},
 }

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing_api
+from billing import usage_api
 from billing.stripe_gateway import api as stripe_api
 from onboarding import api as onboarding_api
 from onboarding import views as onboarding_views
@@ -65,6 +66,7 @@ urlpatterns = [
     path("api/v1/staff/provisioning-runs/<int:run_id>", provisioning_api.RunDetailView.as_view()),
     path("api/v1/staff/provisioning-runs/<int:run_id>/retry", provisioning_api.RunRetryView.as_view()),
     path("api/v1/staff/provisioning-runs/<int:run_id>/cancel", provisioning_api.RunCancelView.as_view()),
+    path("api/v1/staff/usage-events", usage_api.StaffUsageEventsView.as_view(), name="api-staff-usage-events"),
     path("api/v1/plans", billing_api.PlanListView.as_view(), name="api-plans"),
     path("api/v1/billing/stripe/webhook", stripe_api.WebhookView.as_view(), name="api-stripe-webhook"),
     path("api/v1/marketplace/", include("storefront.marketplace.urls")),

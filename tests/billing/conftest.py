@@ -1,5 +1,5 @@
 """Fixtures for the billing suites: platform staff in the control-plane admin, media in a temporary
-folder (invoice PDFs), and a store's period put in the past so it can be closed."""
+folder (invoice PDFs), a store's period put in the past so it can be closed, and two stores side by side."""
 
 from __future__ import annotations
 
@@ -41,3 +41,15 @@ def period_ended(tenant: Any, *, days_ago: float = 1, length_days: int = 30) -> 
         billing_anchor=start, current_period_start=start, current_period_end=end
     )
     return Subscription.objects.get(tenant=tenant), end + timedelta(minutes=5)
+
+
+@pytest.fixture
+def bakery(make_store: Any) -> Any:
+    """A store signed up through the real service (tenant, owner and token), for usage measured by the platform."""
+    return make_store(subdomain="bakery", email="baker@example.com")
+
+
+@pytest.fixture
+def pottery(make_store: Any) -> Any:
+    """Another store, next to the bakery: what is measured for one is never the other's."""
+    return make_store(subdomain="pottery", email="potter@example.com")

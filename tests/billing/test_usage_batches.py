@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.usage_batches import MAX_BATCH_SIZE, UsageEventIn, check_batch, parse_rows
+from billing.usage_batches import MAX_BATCH_SIZE, UsageEventIn, check_batch, parse_rows, store_slugs
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 METRICS = ("orders", "gmv", "api_requests", "storage_gb")
@@ -67,33 +67,49 @@ def test_a_batch_past_the_limit_is_refused_whole():
     assert [e.code for e in check_batch(events, metrics=METRICS, now=NOW)] == ["batch_too_large"]
 
 
-def test_rows_become_events_of_the_hosts_store():
+def test_rows_become_events_of_the_stores_they_name():
     events, errors = parse_rows(
-        7,
         [
-            {"metric": "orders", "quantity": 1, "idempotency_key": "o-1"},
-            {"metric": "gmv", "quantity": 250, "idempotency_key": "o-1-gmv", "occurred_at": "2025-06-01T09:30:00Z"},
+            {"store": "bakery", "metric": "orders", "quantity": 1, "idempotency_key": "o-1"},
+            {
+                "store": "pottery",
+                "metric": "gmv",
+                "quantity": 250,
+                "idempotency_key": "o-1-gmv",
+                "occurred_at": "2025-06-01T09:30:00Z",
+            },
         ],
+        {"bakery": 7, "pottery": 8},
     )
 
     assert not errors
     assert events == [
         UsageEventIn(7, "orders", 1, "o-1"),
-        UsageEventIn(7, "gmv", 250, "o-1-gmv", datetime(2025, 6, 1, 9, 30, tzinfo=UTC)),
+        UsageEventIn(8, "gmv", 250, "o-1-gmv", datetime(2025, 6, 1, 9, 30, tzinfo=UTC)),
     ]
+
+
+def test_the_stores_named_are_gathered_for_one_lookup():
+    rows = [{"store": "bakery"}, {"store": "pottery"}, {"store": "bakery"}, {"store": 7}, "orders", {}]
+
+    assert store_slugs(rows) == {"bakery", "pottery"}
+    assert store_slugs("orders") == set()
 
 
 def test_rows_not_shaped_like_usage_are_named_by_index():
     _, errors = parse_rows(
-        7,
         [
-            {"metric": "orders", "quantity": 1, "idempotency_key": "a"},
-            {"metric": "orders", "quantity": 1, "idempotency_key": "b", "tenant": 8},
-            {"metric": "orders", "idempotency_key": "c"},
-            {"metric": "orders", "quantity": 1, "idempotency_key": "d", "occurred_at": "2025-06-01T09:30:00"},
+            {"store": "bakery", "metric": "orders", "quantity": 1, "idempotency_key": "a"},
+            {"store": "bakery", "metric": "orders", "quantity": 1, "idempotency_key": "b", "tenant": 8},
+            {"store": "bakery", "metric": "orders", "idempotency_key": "c"},
+            {"store": "bakery", "metric": "orders", "quantity": 1, "idempotency_key": "d", "occurred_at": "09:30"},
             "orders",
-            {"metric": 3, "quantity": 1, "idempotency_key": "e"},
+            {"store": "bakery", "metric": 3, "quantity": 1, "idempotency_key": "e"},
+            {"store": "pottery", "metric": "orders", "quantity": 1, "idempotency_key": "f"},
+            {"metric": "orders", "quantity": 1, "idempotency_key": "g"},
+            {"store": 7, "metric": "orders", "quantity": 1, "idempotency_key": "h"},
         ],
+        {"bakery": 7},
     )
 
     assert [(e.index, e.code) for e in errors] == [
@@ -102,11 +118,14 @@ def test_rows_not_shaped_like_usage_are_named_by_index():
         (3, "bad_occurred_at"),
         (4, "bad_row"),
         (5, "unknown_metric"),
+        (6, "unknown_store"),
+        (7, "missing_field"),
+        (8, "unknown_store"),
     ]
 
 
 @given(st.one_of(st.none(), st.just([]), st.integers(), st.text(), st.dictionaries(st.text(), st.integers())))
 def test_anything_but_a_list_of_events_is_refused(body):
-    events, errors = parse_rows(7, body)
+    events, errors = parse_rows(body, {"bakery": 7})
 
     assert not events and [e.code for e in errors] == ["bad_batch"]

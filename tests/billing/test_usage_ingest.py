@@ -1,6 +1,6 @@
-"""Batch usage ingest: `record_usage_batch` (the order hook's path) and `POST /api/v1/billing/usage-events`
-on a store's host. Each event counts once per store and idempotency key, a refused batch records
-nothing, and a store can only report its own usage."""
+"""Batch usage ingest: `record_usage_batch` (the order hook's path) and the platform-internal
+`POST /api/v1/staff/usage-events` on the root host. Each event counts once per store and idempotency key,
+a refused batch records nothing, and stores cannot report their own usage (the platform measures it)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from billing.services import UsageRefused, record_usage, record_usage_batch
 from billing.usage_batches import UsageEventIn
 from tenants.accounts.models import Membership
 from tenants.accounts.services import add_staff_member, issue_api_token
-from tests.conftest import STRONG_PASSWORD, make_platform_staff, store_api
+from tenants.models import PlatformRole
+from tests.conftest import STRONG_PASSWORD, make_platform_staff, store_api, token_for
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/billing/usage-events"
+URL = "/api/v1/staff/usage-events"
+STORE_URL = "/api/v1/billing/usage-events"  # the store host's former route
+SERVICE_TOKEN = "lbu_usage-ingest-service-token"
 
 
 @pytest.fixture
@@ -35,12 +38,23 @@ def owner(store):
     return store_api("bakery", store.token)
 
 
+@pytest.fixture
+def service(root_api, settings):
+    """The platform's usage ingest service: USAGE_INGEST_TOKEN on the root host."""
+    settings.USAGE_INGEST_TOKEN = SERVICE_TOKEN
+    root_api.credentials(HTTP_AUTHORIZATION=f"Bearer {SERVICE_TOKEN}")
+    return root_api
+
+
 def orders(tenant_id: int, count: int, prefix: str = "order") -> list[UsageEventIn]:
     return [UsageEventIn(tenant_id, "orders", 1, f"{prefix}-{n}") for n in range(count)]
 
 
-def rows(count: int, prefix: str = "order", **extra) -> list[dict]:
-    return [{"metric": "orders", "quantity": 1, "idempotency_key": f"{prefix}-{n}", **extra} for n in range(count)]
+def rows(count: int, prefix: str = "order", store: str = "bakery", **extra) -> list[dict]:
+    return [
+        {"store": store, "metric": "orders", "quantity": 1, "idempotency_key": f"{prefix}-{n}", **extra}
+        for n in range(count)
+    ]
 
 
 def recorded(tenant_id: int) -> dict[str, int]:
@@ -156,17 +170,17 @@ def test_concurrent_overlapping_batches_record_each_event_once(make_store):
     assert sum(accepted) == len(sent)
 
 
-# --- The API -------------------------------------------------------------------------------------
+# --- The API (platform-internal) ------------------------------------------------------------------
 
 
-def test_the_owner_reports_usage_and_a_resent_request_adds_nothing(owner, store, django_assert_num_queries):
+def test_the_ingest_service_records_usage_and_a_resent_request_adds_nothing(service, store, django_assert_num_queries):
     body = {"events": rows(1_000)}
-    owner.post(URL, {"events": rows(1, prefix="warm-up")}, format="json")  # routes cached, token's use noted
+    service.post(URL, {"events": rows(1, prefix="warm-up")}, format="json")  # routes cached
 
-    # The recording lock and one INSERT (and the test's savepoint, twice); the token check is cached
-    with django_assert_num_queries(4):
-        first = owner.post(URL, body, format="json")
-    again = owner.post(URL, body, format="json")
+    # The stores named, the recording lock and one INSERT (and the test's savepoint, twice)
+    with django_assert_num_queries(5):
+        first = service.post(URL, body, format="json")
+    again = service.post(URL, body, format="json")
 
     assert first.status_code == again.status_code == 200
     assert first.json() == {"accepted": 1_000, "duplicates": 0}
@@ -174,10 +188,22 @@ def test_the_owner_reports_usage_and_a_resent_request_adds_nothing(owner, store,
     assert len(recorded(store.tenant.pk)) == 1_001
 
 
-def test_batch_ingested_usage_is_in_the_projected_invoice(owner, store):
+def test_one_request_may_carry_several_stores_usage(service, store, make_store):
+    other = make_store(subdomain="pottery", email="potter@example.com")
+
+    response = service.post(URL, {"events": rows(2) + rows(3, store="pottery")}, format="json")
+
+    assert response.status_code == 200 and response.json() == {"accepted": 5, "duplicates": 0}
+    assert recorded(store.tenant.pk) == {"order-0": 1, "order-1": 1}
+    assert recorded(other.tenant.pk) == {"order-0": 1, "order-1": 1, "order-2": 1}
+
+
+def test_batch_ingested_usage_is_in_the_projected_invoice(service, owner):
     # Given a Starter store (50 orders included, then 20p each)
-    owner.post(
-        URL, {"events": rows(60) + [{"metric": "gmv", "quantity": 10_000, "idempotency_key": "g"}]}, format="json"
+    service.post(
+        URL,
+        {"events": rows(60) + [{"store": "bakery", "metric": "gmv", "quantity": 10_000, "idempotency_key": "g"}]},
+        format="json",
     )
 
     usage = owner.get("/api/v1/billing/usage").json()
@@ -187,32 +213,38 @@ def test_batch_ingested_usage_is_in_the_projected_invoice(owner, store):
     assert metrics["gmv"] == (10_000, 200)  # 2 %
 
 
-def test_the_stores_staff_may_report_usage(store):
-    connection.set_tenant(store.tenant)
-    assistant = add_staff_member("assistant@example.com", STRONG_PASSWORD, role=Membership.Role.STAFF)
-    token = issue_api_token(assistant)
-    connection.set_schema_to_public()
-
-    response = store_api("bakery", token).post(URL, {"events": rows(2)}, format="json")
+def test_a_platform_operator_may_record_usage(store, staff_api):
+    response = staff_api.post(URL, {"events": rows(2)}, format="json")
 
     assert response.status_code == 200 and response.json()["accepted"] == 2
+    assert recorded(store.tenant.pk) == {"order-0": 1, "order-1": 1}
 
 
 @pytest.mark.parametrize(
     ("event", "index", "code"),
     [
-        ({"metric": "bandwidth", "quantity": 1, "idempotency_key": "x"}, 2, "unknown_metric"),
-        ({"metric": "orders", "quantity": -1, "idempotency_key": "x"}, 2, "bad_quantity"),
-        ({"metric": "orders", "quantity": 2.5, "idempotency_key": "x"}, 2, "bad_quantity"),
-        ({"metric": "orders", "quantity": "1", "idempotency_key": "x"}, 2, "bad_quantity"),
-        ({"metric": "orders", "quantity": 1, "idempotency_key": ""}, 2, "bad_idempotency_key"),
-        ({"metric": "orders", "quantity": 1}, 2, "missing_field"),
-        ({"metric": "orders", "quantity": 1, "idempotency_key": "x", "occurred_at": "yesterday"}, 2, "bad_occurred_at"),
-        ({"metric": "orders", "quantity": 3, "idempotency_key": "order-0"}, 2, "idempotency_key_reused"),
+        ({"store": "bakery", "metric": "bandwidth", "quantity": 1, "idempotency_key": "x"}, 2, "unknown_metric"),
+        ({"store": "bakery", "metric": "orders", "quantity": -1, "idempotency_key": "x"}, 2, "bad_quantity"),
+        ({"store": "bakery", "metric": "orders", "quantity": 2.5, "idempotency_key": "x"}, 2, "bad_quantity"),
+        ({"store": "bakery", "metric": "orders", "quantity": "1", "idempotency_key": "x"}, 2, "bad_quantity"),
+        ({"store": "bakery", "metric": "orders", "quantity": 1, "idempotency_key": ""}, 2, "bad_idempotency_key"),
+        ({"store": "bakery", "metric": "orders", "quantity": 1}, 2, "missing_field"),
+        ({"metric": "orders", "quantity": 1, "idempotency_key": "x"}, 2, "missing_field"),
+        ({"store": "nowhere", "metric": "orders", "quantity": 1, "idempotency_key": "x"}, 2, "unknown_store"),
+        (
+            {"store": "bakery", "metric": "orders", "quantity": 1, "idempotency_key": "x", "occurred_at": "yesterday"},
+            2,
+            "bad_occurred_at",
+        ),
+        (
+            {"store": "bakery", "metric": "orders", "quantity": 3, "idempotency_key": "order-0"},
+            2,
+            "idempotency_key_reused",
+        ),
     ],
 )
-def test_a_bad_row_refuses_the_request_and_records_nothing(owner, store, event, index, code):
-    response = owner.post(URL, {"events": [*rows(2), event]}, format="json")
+def test_a_bad_row_refuses_the_request_and_records_nothing(service, store, event, index, code):
+    response = service.post(URL, {"events": [*rows(2), event]}, format="json")
 
     assert response.status_code == 400
     body = response.json()
@@ -221,56 +253,72 @@ def test_a_bad_row_refuses_the_request_and_records_nothing(owner, store, event, 
     assert not UsageEvent.objects.exists()
 
 
-def test_usage_stamped_in_the_future_is_refused(owner):
+def test_usage_stamped_in_the_future_is_refused(service, store):
     ahead = (timezone.now() + timedelta(minutes=10)).isoformat()
 
-    response = owner.post(URL, {"events": rows(1, occurred_at=ahead)}, format="json")
+    response = service.post(URL, {"events": rows(1, occurred_at=ahead)}, format="json")
 
     assert response.status_code == 400 and response.json()["errors"][0]["code"] == "usage_in_future"
     assert not UsageEvent.objects.exists()
 
 
 @pytest.mark.parametrize("body", [{}, {"events": []}, {"events": "orders"}, {"events": rows(1_001)}, [1]])
-def test_a_request_that_is_not_a_batch_is_refused(owner, body):
-    response = owner.post(URL, body, format="json")
+def test_a_request_that_is_not_a_batch_is_refused(service, body):
+    response = service.post(URL, body, format="json")
 
     assert response.status_code == 400 and response.json()["errors"][0]["code"] in ("bad_batch", "batch_too_large")
     assert not UsageEvent.objects.exists()
 
 
-def test_a_store_cannot_report_usage_for_another(owner, store, make_store):
-    other = make_store(subdomain="pottery", email="potter@example.com")
+def test_a_store_cannot_report_its_own_usage(owner, store, service):
+    # Given the store's owner and one of its staff, each with a token of the store
+    connection.set_tenant(store.tenant)
+    assistant = add_staff_member("assistant@example.com", STRONG_PASSWORD, role=Membership.Role.STAFF)
+    assistant_token = issue_api_token(assistant)
+    connection.set_schema_to_public()
 
-    naming_the_other = owner.post(URL, {"events": rows(1, tenant=other.tenant.pk)}, format="json")
-    with_the_others_token = store_api("bakery", other.token).post(URL, {"events": rows(1)}, format="json")
-    own = owner.post(URL, {"events": rows(1)}, format="json")
+    # When they post usage on the store's host (the former route), or with the owner's token on the root host
+    by_owner = owner.post(STORE_URL, {"events": rows(1)}, format="json")
+    by_staff = store_api("bakery", assistant_token).post(STORE_URL, {"events": rows(1)}, format="json")
+    anonymous = store_api("bakery").post(STORE_URL, {"events": rows(1)}, format="json")
+    service_token_on_store_host = store_api("bakery", SERVICE_TOKEN).post(STORE_URL, {"events": rows(1)}, format="json")
+    service.credentials(HTTP_AUTHORIZATION=f"Bearer {store.token}")
+    owner_token_on_root_host = service.post(URL, {"events": rows(1)}, format="json")
 
-    assert naming_the_other.status_code == 400
-    assert naming_the_other.json()["errors"][0]["code"] == "unknown_field"
-    assert with_the_others_token.status_code == 401
-    assert own.status_code == 200
-    assert recorded(store.tenant.pk) == {"order-0": 1}
-    assert recorded(other.tenant.pk) == {}
-
-
-def test_nobody_else_may_report_usage(store, root_api):
-    make_platform_staff()
-    staff_token = root_api.post(
-        "/api/v1/auth/token", {"email": "staff@localbazaar.test", "password": STRONG_PASSWORD}, format="json"
-    ).json()["token"]
-    root_api.credentials(HTTP_AUTHORIZATION=f"Bearer {staff_token}")
-
-    assert store_api("bakery").post(URL, {"events": rows(1)}, format="json").status_code == 401
-    assert store_api("bakery", staff_token).post(URL, {"events": rows(1)}, format="json").status_code == 401
-    assert root_api.post(URL, {"events": rows(1)}, format="json").status_code == 404  # not on the root host
+    # Then the store's own people are refused (403) and no token of theirs is an account on the root host
+    assert (by_owner.status_code, by_staff.status_code) == (403, 403)
+    assert by_owner.json()["code"] == "usage_measured_by_platform"
+    assert anonymous.status_code == 401
+    assert service_token_on_store_host.status_code == 401
+    assert owner_token_on_root_host.status_code == 401
     assert not UsageEvent.objects.exists()
 
 
-def test_the_ingest_api_is_in_the_openapi_schema(owner):
-    schema = owner.get("/api/schema/?format=json").json()
+def test_nobody_else_may_record_usage(store, root_api, settings):
+    make_platform_staff("support@localbazaar.test", role=PlatformRole.Role.SUPPORT)
+    support = token_for(root_api, "support@localbazaar.test")
+    settings.USAGE_INGEST_TOKEN = SERVICE_TOKEN
+
+    def post(token: str | None) -> int:
+        root_api.credentials(**({"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}))
+        return root_api.post(URL, {"events": rows(1)}, format="json").status_code
+
+    assert post(None) == 401
+    assert post(SERVICE_TOKEN + "x") == 401
+    assert post(support) == 403  # support staff: recorded usage is billed, operators only
+    settings.USAGE_INGEST_TOKEN = ""
+    assert post(SERVICE_TOKEN) == 401  # no service token configured: none is accepted
+    assert post("") == 401
+    assert not UsageEvent.objects.exists()
+
+
+def test_the_ingest_api_is_in_the_root_hosts_openapi_schema_and_gone_from_the_stores(root_api, owner):
+    schema = root_api.get("/api/schema/?format=json").json()
+    store_schema = owner.get("/api/schema/?format=json").json()
 
     operation = schema["paths"][URL]["post"]
     assert operation["tags"] == ["billing"] and set(operation["responses"]) == {"200", "400"}
     body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     events = schema["components"]["schemas"][body]["properties"]["events"]
     assert events["type"] == "array" and "events" in schema["components"]["schemas"][body]["required"]
+    assert STORE_URL not in store_schema["paths"]

@@ -16,9 +16,10 @@ from billing.stripe_gateway import metering
 from billing.stripe_gateway.models import MeterReport
 from billing.stripe_gateway.services import ensure_customer
 from billing.usage_batches import UsageEventIn
-from tests.conftest import store_api
 
 pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/staff/usage-events"  # the platform-internal ingest API
 
 
 @pytest.fixture
@@ -37,13 +38,17 @@ def orders_reported(fake, customer_id) -> int:
     return int(fake.meter_totals().get((customer_id, "localbazaar_orders"), 0))
 
 
-def test_usage_ingested_through_the_api_and_resent_is_reported_once(synced, customer):
+def test_usage_ingested_through_the_api_and_resent_is_reported_once(synced, customer, root_api, settings):
     store, customer_id = customer
-    api = store_api(store.tenant.slug, store.token)
-    events = [{"metric": "orders", "quantity": 1, "idempotency_key": f"order-{n}"} for n in range(1_000)]
+    settings.USAGE_INGEST_TOKEN = "lbu_ingest"
+    root_api.credentials(HTTP_AUTHORIZATION="Bearer lbu_ingest")
+    events = [
+        {"store": store.tenant.slug, "metric": "orders", "quantity": 1, "idempotency_key": f"order-{n}"}
+        for n in range(1_000)
+    ]
 
-    assert api.post("/api/v1/billing/usage-events", {"events": events}, format="json").json()["accepted"] == 1_000
-    assert api.post("/api/v1/billing/usage-events", {"events": events}, format="json").json()["duplicates"] == 1_000
+    assert root_api.post(URL, {"events": events}, format="json").json()["accepted"] == 1_000
+    assert root_api.post(URL, {"events": events}, format="json").json()["duplicates"] == 1_000
     record_usage_batch([UsageEventIn(store.tenant.pk, "orders", 1, f"order-{n}") for n in range(500, 1_500)])
     metering.close_windows(later())
     metering.send_due_reports()

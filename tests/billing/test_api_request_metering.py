@@ -1,0 +1,190 @@
+"""`api_requests` measured by the platform: the API requests a store's host serves are counted in Redis by a
+middleware and recorded as usage by the flush task, each once: never another store's, never the root
+host's, none lost or counted twice when a flush dies or is replayed (real Redis, PostgreSQL and Celery)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from billing import api_metering
+from billing.models import UsageEvent
+from billing.services import USAGE_RECORDING_LOCK
+from billing.tasks import flush_api_request_counts
+from tests.conftest import purge_broker, sessions_waiting_for_my_locks, store_api, wait_for
+
+pytestmark = pytest.mark.django_db
+
+
+def serve(store, count: int, path: str = "/api/v1/billing/subscription") -> None:
+    """``count`` API requests the store's host answers (200) for its owner."""
+    api = store_api(store.tenant.slug, store.token)
+    for _ in range(count):
+        assert api.get(path).status_code == 200
+
+
+def api_requests_recorded() -> dict[int, list[int]]:
+    """Each store's recorded `api_requests` events' quantities, in the order recorded."""
+    recorded: dict[int, list[int]] = {}
+    for tenant_id, quantity in (
+        UsageEvent.objects.filter(metric="api_requests").order_by("pk").values_list("tenant_id", "quantity")
+    ):
+        recorded.setdefault(tenant_id, []).append(quantity)
+    return recorded
+
+
+@pytest.mark.usefixtures("committed_tenancy")
+def test_each_stores_api_requests_are_counted_and_recorded_by_the_flush_task(bakery, pottery, root_api, celery_worker):
+    # Given API requests served on two stores' hosts, and requests that are not a store's API use
+    serve(bakery, 5)
+    serve(bakery, 2, "/api/v1/billing/invoices")
+    serve(pottery, 3)
+    assert store_api("bakery").get("/api/v1/billing/subscription").status_code == 401  # refused: not billed
+    assert store_api("bakery").get("/").status_code == 200  # a page, not the API
+    for _ in range(4):
+        assert root_api.get("/api/v1/plans").status_code == 200  # the root host: no store's
+
+    # When the beat's flush task runs on a real worker
+    flush_api_request_counts.delay()
+    with celery_worker():
+        wait_for(api_requests_recorded, what="the flush")
+
+    # Then each store is billed exactly its own requests, in one event each, and nothing is left counted
+    assert api_requests_recorded() == {bakery.tenant.pk: [7], pottery.tenant.pk: [3]}
+    assert api_metering.counted_so_far() == {}
+    usage = store_api("bakery", bakery.token).get("/api/v1/billing/usage").json()
+    assert {row["metric"]: row["quantity"] for row in usage["metrics"]}["api_requests"] == 7
+
+
+def test_requests_after_a_flush_go_to_the_next_window(bakery):
+    serve(bakery, 2)
+    assert api_metering.flush_api_request_counts() == 1
+    serve(bakery, 3)
+
+    assert api_metering.counted_so_far() == {bakery.tenant.pk: 3}
+    assert api_metering.flush_api_request_counts() == 1
+    assert api_metering.flush_api_request_counts() == 0  # nothing counted since
+
+    assert api_requests_recorded() == {bakery.tenant.pk: [2, 3]}
+    keys = list(UsageEvent.objects.filter(metric="api_requests").values_list("idempotency_key", flat=True))
+    assert len(set(keys)) == 2 and all(key.startswith("api-requests-") for key in keys)
+
+
+def test_a_flush_that_died_after_taking_the_counts_loses_nothing(bakery, pottery):
+    # Given counts taken by a flush whose worker died before recording them
+    serve(bakery, 4)
+    serve(pottery, 1)
+    taken = api_metering.take_counts()
+    assert taken is not None and taken.counts == {bakery.tenant.pk: 4, pottery.tenant.pk: 1}
+    # ... and requests served after that
+    serve(bakery, 2)
+
+    # When the next flush runs
+    assert api_metering.flush_api_request_counts() == 2
+
+    # Then it recorded the dead flush's window first, then the requests since: each request once
+    assert api_requests_recorded() == {bakery.tenant.pk: [4, 2], pottery.tenant.pk: [1]}
+    assert api_metering.take_counts() is None
+
+
+def test_a_flush_that_died_after_recording_is_replayed_harmlessly(bakery):
+    # Given a flush that recorded its window and died before clearing it from Redis
+    serve(bakery, 6)
+    window = api_metering.take_counts()
+    assert window is not None
+    assert api_metering.record_counts(window) == 1
+
+    # When the next flush runs (twice, as a redelivered task would)
+    assert api_metering.flush_api_request_counts() == 1
+    assert api_metering.flush_api_request_counts() == 0
+
+    # Then the window was recorded again under the same key: a duplicate, nothing added
+    assert api_requests_recorded() == {bakery.tenant.pk: [6]}
+
+
+def test_two_flushes_at_once_record_the_window_once(bakery):
+    serve(bakery, 5)
+
+    first, second = api_metering.take_counts(), api_metering.take_counts()
+    assert first is not None and second is not None
+    assert (first.window_id, first.counts) == (second.window_id, second.counts)  # the same pending window
+    assert (api_metering.record_counts(first), api_metering.record_counts(second)) == (1, 0)
+    assert (api_metering.clear_counts(first), api_metering.clear_counts(second)) == (True, False)
+
+    assert api_requests_recorded() == {bakery.tenant.pk: [5]}
+
+
+def test_requests_are_served_uncounted_when_redis_is_down(bakery, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    api_metering._client.cache_clear()
+    try:
+        serve(bakery, 2)
+    finally:
+        settings.REDIS_URL = os.environ["REDIS_URL"]
+        api_metering._client.cache_clear()
+
+    assert api_metering.counted_so_far() == {}
+
+
+def test_without_redis_nothing_is_counted_or_flushed(bakery, settings):
+    settings.REDIS_URL = ""
+
+    serve(bakery, 2)
+
+    assert api_metering.flush_api_request_counts() == 0
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    assert api_metering.counted_so_far() == {}
+    assert not UsageEvent.objects.exists()
+
+
+def _database_url() -> str:
+    params = connection.settings_dict
+    return f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+
+
+def _session_gone(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)", [pid])
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("committed_tenancy")
+def test_a_worker_killed_between_taking_and_recording_the_counts_loses_nothing(bakery):
+    # Given 6 API requests counted, and a real worker flushing them, held by the test at the moment it
+    # records them (it waits for the usage recording lock, which the test holds exclusively)
+    serve(bakery, 6)
+    purge_broker()
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [USAGE_RECORDING_LOCK])
+        flush_api_request_counts.delay()
+        worker = subprocess.Popen(command, cwd=Path(settings.BASE_DIR), env=env)
+        try:
+            # When the worker is killed (SIGKILL) there: the counts taken from Redis, nothing recorded
+            (flush_session,) = wait_for(sessions_waiting_for_my_locks, what="the flush to reach its recording")
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [flush_session])
+            wait_for(lambda: _session_gone(flush_session), what="the killed worker's session to end")
+        finally:
+            worker.kill()
+            worker.wait(timeout=10)
+    assert not UsageEvent.objects.filter(metric="api_requests").exists()
+    assert api_metering.counted_so_far() == {}  # taken by the dead flush: only its pending window holds them
+    serve(bakery, 4)  # more requests meanwhile
+
+    # Then the next flush records the dead flush's window and the requests since, each request once
+    assert api_metering.flush_api_request_counts() == 2
+    assert api_metering.flush_api_request_counts() == 0
+    assert api_requests_recorded() == {bakery.tenant.pk: [6, 4]}
