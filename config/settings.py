@@ -306,6 +306,8 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Buyers paying stores by card (Stripe Connect, direct charges): the publishable key Stripe.js confirms
 # with, and the signing secret of the Connect webhook endpoint (/api/v1/payments/stripe/webhook).
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+# Where a store's payment page loads Stripe.js from (tests point it at the fake server's stand-in).
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 # A webhook delivery signed longer ago than this is refused (a captured one cannot be replayed later).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)

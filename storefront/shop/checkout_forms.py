@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -14,6 +14,8 @@ from storefront.orders.models import Order
 from storefront.orders.services import MAX_QUANTITY
 
 IDEMPOTENCY_KEY_MAX = 255
+LOCAL = ("local", "Pay on pickup or by bank transfer")
+CARD = ("stripe", "Card")
 
 
 class QuantityForm(forms.Form):
@@ -40,15 +42,19 @@ class CheckoutForm(forms.Form):
     line2 = forms.CharField(label="Address line 2", max_length=200, required=False)
     town = forms.CharField(max_length=80, required=False)
     postcode = forms.CharField(max_length=16, required=False)
-    payment = forms.ChoiceField(
-        choices=[("local", "Pay on pickup or by bank transfer")], initial="local", widget=forms.RadioSelect
-    )
+    payment = forms.ChoiceField(choices=[LOCAL], initial="local", widget=forms.RadioSelect)
 
     ADDRESS_FIELDS = ("line1", "line2", "town", "postcode")
 
+    def __init__(self, *args: Any, takes_cards: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Card only where the store takes cards (its Stripe account can charge); local stays the default.
+        if takes_cards:
+            cast(forms.ChoiceField, self.fields["payment"]).choices = [LOCAL, CARD]
+
     @classmethod
-    def blank(cls, **initial: Any) -> CheckoutForm:
-        return cls(initial={"checkout_key": secrets.token_urlsafe(24), **initial})
+    def blank(cls, *, takes_cards: bool = False, **initial: Any) -> CheckoutForm:
+        return cls(initial={"checkout_key": secrets.token_urlsafe(24), **initial}, takes_cards=takes_cards)
 
     def address(self) -> dict[str, str]:
         return {part: self.cleaned_data[part] for part in self.ADDRESS_FIELDS}

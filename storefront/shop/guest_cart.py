@@ -1,5 +1,6 @@
 """A guest's cart on a store's web pages: the browser session owns the cart (storefront.orders.services)
-and remembers the orders it placed, which are the only orders its confirmation pages show."""
+and remembers the orders it placed, which are the only orders its confirmation pages show, and what
+paying for its card orders needs (each PaymentIntent's client secret, kept server-side in the session)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from storefront.catalog.models import Product
 from storefront.orders import services
 
 PLACED_ORDERS = "shop_placed_orders"
+CARD_PAYMENTS = "shop_card_payments"
 # Enough for any buyer's recent orders; the session stays small.
 PLACED_ORDERS_KEPT = 50
 
@@ -42,6 +44,26 @@ def remember_order(request: HttpRequest, number: str) -> None:
 
 def placed_in_session(request: HttpRequest, number: str) -> bool:
     return number in request.session.get(PLACED_ORDERS, [])
+
+
+def remember_card_payment(request: HttpRequest, number: str, payment: dict[str, str]) -> None:
+    """What the order's payment page hands Stripe.js: the client secret is per order and may confirm its
+    payment, so only the session that placed the order holds it (never a URL, a cookie or a log)."""
+    kept = {n: p for n, p in request.session.get(CARD_PAYMENTS, {}).items() if n != number}
+    kept[number] = {key: payment[key] for key in ("client_secret", "account", "publishable_key")}
+    request.session[CARD_PAYMENTS] = dict(list(kept.items())[-PLACED_ORDERS_KEPT:])
+
+
+def card_payment(request: HttpRequest, number: str) -> dict[str, str] | None:
+    payment: dict[str, str] | None = request.session.get(CARD_PAYMENTS, {}).get(number)
+    return payment
+
+
+def forget_card_payment(request: HttpRequest, number: str) -> None:
+    """The order no longer waits for its payment: its secret has no more use here."""
+    payments = request.session.get(CARD_PAYMENTS, {})
+    if number in payments:
+        request.session[CARD_PAYMENTS] = {n: p for n, p in payments.items() if n != number}
 
 
 def add_what_is_left(owner: services.CartOwner, product: Product, quantity: int) -> None:

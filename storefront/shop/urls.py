@@ -16,4 +16,5 @@ urlpatterns = [
     path("cart/items/<int:item_id>/remove/", cart_views.remove_cart_item, name="store-cart-item-remove"),
     path("checkout/", cart_views.checkout_page, name="store-checkout"),
     path("orders/<str:number>/", cart_views.order_page, name="store-order"),
+    path("orders/<str:number>/status/", cart_views.order_status, name="store-order-status"),
 ]

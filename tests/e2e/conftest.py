@@ -7,6 +7,7 @@ bakery.localhost:<port> reach the same live server as the root domain.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -64,3 +65,17 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def merchant_opens_order(browser: Any, store_url: str, email: str, password: str, number: str) -> Any:
+    """The merchant, in their own browser, signs in to the store admin and opens order ``number``."""
+    merchant = browser.new_context().new_page()
+    merchant.set_default_timeout(15_000)
+    merchant.goto(f"{store_url}/admin/login/?next=/admin/orders/order/")
+    merchant.fill("input[name=username]", email)
+    merchant.fill("input[name=password]", password)
+    merchant.click("input[type=submit]")
+    merchant.wait_for_url(re.compile(r".*/admin/orders/order/$"))
+    merchant.get_by_role("link", name=number).click()
+    merchant.wait_for_url(re.compile(r".*/admin/orders/order/\d+/change/$"))
+    return merchant

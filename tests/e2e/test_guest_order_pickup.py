@@ -13,6 +13,7 @@ from storefront.catalog.models import Product
 from storefront.orders.models import Order
 from tenants.db_backend import connection
 from tests.conftest import STRONG_PASSWORD
+from tests.e2e.conftest import merchant_opens_order
 
 
 @contextmanager
@@ -58,15 +59,7 @@ def test_a_guest_orders_for_pickup_and_the_merchant_marks_it_paid_then_ready(
         assert page.locator(".order-total").inner_text() == "£9.00"
 
         # The merchant, in their own browser, opens the order in the store admin
-        merchant = browser.new_context().new_page()
-        merchant.set_default_timeout(15_000)
-        merchant.goto(f"{store_url}/admin/login/?next=/admin/orders/order/")
-        merchant.fill("input[name=username]", "rosa@example.com")
-        merchant.fill("input[name=password]", STRONG_PASSWORD)
-        merchant.click("input[type=submit]")
-        merchant.wait_for_url(re.compile(r".*/admin/orders/order/$"))
-        merchant.get_by_role("link", name=number).click()
-        merchant.wait_for_url(re.compile(r".*/admin/orders/order/\d+/change/$"))
+        merchant = merchant_opens_order(browser, store_url, "rosa@example.com", STRONG_PASSWORD, number)
         assert "Sourdough loaf" in merchant.locator("#content-main").inner_text()
 
         # ...marks it paid, then ready for pickup

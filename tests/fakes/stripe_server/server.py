@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.fakes.stripe_server.billing import BillingOps
-from tests.fakes.stripe_server.connect import ACCOUNT, ConnectOps
+from tests.fakes.stripe_server.connect import ACCOUNT
+from tests.fakes.stripe_server.elements import ElementsOps
 from tests.fakes.stripe_server.forms import parse_form
 from tests.fakes.stripe_server.state import StripeError
 
@@ -55,7 +56,7 @@ ROUTES: list[tuple[str, str, str]] = [
 _COMPILED = [(method, re.compile(pattern + r"/?"), name) for method, pattern, name in ROUTES]
 
 
-class FakeStripe(BillingOps, ConnectOps):
+class FakeStripe(BillingOps, ElementsOps):
     """A stateful fake of the parts of Stripe's API that LocalBazaar uses.
 
     ``fail_next[path] = n`` makes the next n requests to ``path`` answer 500 (an outage);
@@ -123,6 +124,10 @@ class FakeStripe(BillingOps, ConnectOps):
                 url = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
+                page = fake.answer_browser(method, url.path, body)  # Stripe.js and its confirmations
+                if page is not None:
+                    self._send_bytes(*page)
+                    return
                 if self.headers.get("Authorization", "") != f"Bearer {fake.api_key}":
                     status, payload = 401, StripeError(401, "Invalid API Key provided.", kind="invalid_request_error")
                     self._send(status, payload.body())
@@ -136,6 +141,14 @@ class FakeStripe(BillingOps, ConnectOps):
                     self.headers.get("Stripe-Account", ""),
                 )
                 self._send(status, answer)
+
+            def _send_bytes(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _send(self, status: int, payload: Any) -> None:
                 data = json.dumps(payload, default=str).encode()

@@ -5,55 +5,23 @@ Through the real `stripe` SDK against the fake Stripe server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from storefront.catalog.models import Product
 from storefront.orders import services as orders
 from storefront.orders.models import Order, StockReservation
 from storefront.payments.models import PaymentEvent, StripeAccount
-from tests.conftest import ROOT_HOST, store_api
-from tests.fakes.stripe_server import FakeStripe
+from tests.conftest import store_api
 from tests.storefront.conftest import admin_browser
 from tests.storefront.orders.conftest import add_product, fill_cart, shop
+from tests.storefront.payments.conftest import connected_store, deliver
 
 pytestmark = pytest.mark.django_db
-WEBHOOK = "/api/v1/payments/stripe/webhook"
 CARD = {"fulfilment": "pickup", "payment": "stripe"}
-
-
-@pytest.fixture
-def stripe_fake(settings: Any) -> Iterator[FakeStripe]:
-    fake = FakeStripe(webhook_secret="whsec_connect_test")
-    settings.STRIPE_SECRET_KEY = fake.api_key
-    settings.STRIPE_API_BASE = fake.start()
-    settings.STRIPE_CONNECT_WEBHOOK_SECRET = fake.webhook_secret
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake"
-    yield fake
-    fake.stop()
-
-
-def deliver(fake: FakeStripe, event: dict[str, Any], *, secret: str | None = None) -> Any:
-    body, signature = fake.signed(event, secret=secret)
-    return APIClient(HTTP_HOST=ROOT_HOST).post(
-        WEBHOOK, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
-    )
-
-
-def connected_store(make_store: Any, fake: FakeStripe) -> Any:
-    """A store whose owner went through Stripe's onboarding to the end."""
-    store = make_store()
-    started = store_api(store.tenant.slug, store.token).post("/api/v1/payments/stripe/account")
-    assert started.status_code == 200, started.content
-    account = started.json()["account"]
-    assert started.json()["onboarding_url"].endswith(f"/connect/onboarding/{account}")
-    assert deliver(fake, fake.complete_onboarding(account)).json()["outcome"] == "account charges_enabled=True"
-    return store
 
 
 def card_checkout(store: Any, buyer: dict[str, Any], product: int, quantity: int = 1) -> dict[str, Any]:
