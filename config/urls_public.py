@@ -11,6 +11,7 @@ from onboarding import views as onboarding_views
 from provisioning import api as provisioning_api
 from provisioning import console as provisioning_console
 from storefront.buyers import api as buyers_api
+from storefront.buyers import web as buyers_web
 from storefront.marketplace import pages as marketplace_pages
 from storefront.payments import api as payments_api
 from tenants import api as tenants_api
@@ -21,6 +22,8 @@ from tenants.admin_site import platform_admin
 urlpatterns = [
     path("", marketplace_pages.marketplace_home, name="marketplace-home"),
     path("signup/", onboarding_views.signup, name="signup"),
+    path("buyers/sign-in/", buyers_web.sign_in, name="buyer-sign-in"),
+    path("buyers/sign-up/", buyers_web.sign_up, name="buyer-sign-up"),
     path("console/", console.tenant_list, name="console-tenants"),
     path("console/tenants/<slug:slug>/suspend", console.suspend, name="console-suspend"),
     path("console/tenants/<slug:slug>/reactivate", console.reactivate, name="console-reactivate"),

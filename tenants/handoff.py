@@ -13,14 +13,20 @@ MAX_AGE_SECONDS = 120
 _SALT = "tenants.handoff"
 
 
-def make_handoff_token(tenant_slug: str, user_id: int) -> str:
-    return signing.dumps({"t": tenant_slug, "u": user_id, "n": secrets.token_hex(8)}, salt=_SALT)
+def _salt(purpose: str) -> str:
+    # Each purpose signs with its own salt: a buyer's link never logs anyone into a store's admin.
+    return _SALT if purpose == "login" else f"{_SALT}.{purpose}"
 
 
-def redeem_handoff_token(token: str, tenant_slug: str) -> int | None:
-    """The user id the token was made for, once, on the store it was made for; else None."""
+def make_handoff_token(tenant_slug: str, user_id: int, *, purpose: str = "login") -> str:
+    """`purpose` "login": a store member (user id) into the admin; "buyer": a buyer (id) onto the store's pages."""
+    return signing.dumps({"t": tenant_slug, "u": user_id, "n": secrets.token_hex(8)}, salt=_salt(purpose))
+
+
+def redeem_handoff_token(token: str, tenant_slug: str, *, purpose: str = "login") -> int | None:
+    """The id the token was made for, once, on the store it was made for, for that purpose; else None."""
     try:
-        payload = signing.loads(token, salt=_SALT, max_age=MAX_AGE_SECONDS)
+        payload = signing.loads(token, salt=_salt(purpose), max_age=MAX_AGE_SECONDS)
     except signing.BadSignature:
         return None
     if payload.get("t") != tenant_slug:

@@ -83,12 +83,23 @@ def is_buyer_token(raw: str) -> bool:
 def buyer_for_token(raw: str) -> BuyerPrincipal | None:
     """The active buyer holding `raw`, on any host. One query, schema-qualified: on a store host the
     request's search path starts with the store's schema, and buyers live in `public`."""
+    return _one_buyer(
+        f'SELECT b.id, b.email, b.name FROM public."{_TABLES["token"]}" t'
+        f' JOIN public."{_TABLES["buyer"]}" b ON b.id = t.buyer_id WHERE t.digest = %s AND b.is_active',
+        [_digest(raw)],
+    )
+
+
+def active_buyer(buyer_id: int) -> BuyerPrincipal | None:
+    """The buyer with this id if their account is active, on any host (schema-qualified, as above)."""
+    return _one_buyer(
+        f'SELECT id, email, name FROM public."{_TABLES["buyer"]}" WHERE id = %s AND is_active', [buyer_id]
+    )
+
+
+def _one_buyer(sql: str, params: list[object]) -> BuyerPrincipal | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT b.id, b.email, b.name FROM public."{_TABLES["token"]}" t'
-            f' JOIN public."{_TABLES["buyer"]}" b ON b.id = t.buyer_id WHERE t.digest = %s AND b.is_active',
-            [_digest(raw)],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return BuyerPrincipal(*row) if row else None
 

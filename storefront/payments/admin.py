@@ -56,7 +56,8 @@ class StripeAccountAdmin(admin.ModelAdmin):
             messages.error(request, "Only the store's owner connects its Stripe account.")
             return HttpResponseRedirect(back)
         try:
-            _, url = services.start_onboarding(email=getattr(request.user, "email", ""), return_url=back, refresh_url=back)
+            email = getattr(request.user, "email", "")
+            _, url = services.start_onboarding(email=email, return_url=back, refresh_url=back)
         except PaymentFailed as error:
             messages.error(request, str(error))
             return HttpResponseRedirect(back)

@@ -115,7 +115,9 @@ def _takes_cards() -> bool:
 def checkout_page(request: HttpRequest) -> HttpResponse:
     takes_cards = _takes_cards()
     if request.method != "POST":
-        return _checkout_page(request, CheckoutForm.blank(takes_cards=takes_cards))
+        buyer = guest_cart.signed_in_buyer(request) or {}
+        blank = CheckoutForm.blank(takes_cards=takes_cards, email=buyer.get("email", ""), name=buyer.get("name", ""))
+        return _checkout_page(request, blank)
     form = CheckoutForm(request.POST, takes_cards=takes_cards)
     if not form.is_valid():
         return _checkout_page(request, form, status=400)
@@ -173,8 +175,14 @@ def _checkout_page(
 
 
 def _placed_order(request: HttpRequest, number: str) -> Order:
-    # Only the session that placed the order sees it: a number is no secret, and guessing one finds nothing.
-    order = selectors.orders().filter(number=number).first() if guest_cart.placed_in_session(request, number) else None
+    # Only the session that placed the order, or the buyer signed in whose order it is, sees it: a number is
+    # no secret, and guessing one finds nothing.
+    found = selectors.orders().filter(number=number)
+    buyer = guest_cart.signed_in_buyer(request)
+    if guest_cart.placed_in_session(request, number):
+        order = found.first()
+    else:
+        order = found.filter(buyer_id=buyer["id"]).first() if buyer else None
     if order is None:
         raise Http404("No such order.")
     return order

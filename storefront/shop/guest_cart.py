@@ -1,27 +1,51 @@
-"""A guest's cart on a store's web pages: the browser session owns the cart (storefront.orders.services)
-and remembers the orders it placed, which are the only orders its confirmation pages show, and what
-paying for its card orders needs (each PaymentIntent's client secret, kept server-side in the session)."""
+"""A visitor's cart on a store's web pages: a guest's browser session owns the cart, or the buyer signed
+in on this host's session does (storefront.orders.services). The session remembers the orders it placed,
+which (with a signed-in buyer's own) are the only orders its confirmation pages show, and what paying for
+its card orders needs (each PaymentIntent's client secret, kept server-side in the session)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
+from storefront.buyers.services import BuyerPrincipal
 from storefront.catalog.models import Product
 from storefront.orders import services
 
 PLACED_ORDERS = "shop_placed_orders"
 CARD_PAYMENTS = "shop_card_payments"
+SIGNED_IN_BUYER = "shop_buyer"
 # Enough for any buyer's recent orders; the session stays small.
 PLACED_ORDERS_KEPT = 50
 
 
+def signed_in_buyer(request: HttpRequest) -> dict[str, Any] | None:
+    """The buyer signed in on this store's host (storefront.buyers.web), as {"id", "email", "name"}."""
+    buyer: dict[str, Any] | None = request.session.get(SIGNED_IN_BUYER)
+    return buyer
+
+
+def sign_in(request: HttpRequest, buyer: BuyerPrincipal) -> None:
+    """The buyer now shops signed in on this host: a new session key (the old one may have been seen by
+    someone else), and what they put in the cart as a guest joins their own cart."""
+    guest_key = request.session.session_key
+    request.session.cycle_key()
+    request.session[SIGNED_IN_BUYER] = {"id": buyer.id, "email": buyer.email, "name": buyer.name}
+    if guest_key:
+        services.merge_guest_cart(guest_key, buyer.id)
+
+
 def session_owner(request: HttpRequest) -> services.CartOwner | None:
-    """The session's cart owner, or None for a visitor without a session (who has no cart)."""
+    """The session's cart owner (its signed-in buyer, or the guest session itself), or None for a visitor
+    without a session (who has no cart)."""
     session: SessionBase = request.session
     # Reading the session loads it: a cookie naming no live session (expired, made up) loses its key
     # here, instead of owning a cart under a key the server never gave.
-    session.get(PLACED_ORDERS)
+    buyer = session.get(SIGNED_IN_BUYER)
+    if buyer:
+        return services.CartOwner(buyer_id=buyer["id"])
     key = session.session_key
     return services.CartOwner(session_key=key) if key else None
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from storefront.shop import cart_views, views
+from storefront.shop import account_views, cart_views, views
 
 urlpatterns = [
     path("", views.store_home, name="store-home"),
@@ -16,5 +16,7 @@ urlpatterns = [
     path("cart/items/<int:item_id>/remove/", cart_views.remove_cart_item, name="store-cart-item-remove"),
     path("checkout/", cart_views.checkout_page, name="store-checkout"),
     path("orders/<str:number>/", cart_views.order_page, name="store-order"),
+    path("buyers/handoff/", account_views.handoff, name="store-buyer-handoff"),
+    path("buyers/sign-out/", account_views.sign_out, name="store-buyer-sign-out"),
     path("orders/<str:number>/status/", cart_views.order_status, name="store-order-status"),
 ]

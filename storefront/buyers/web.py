@@ -1,0 +1,103 @@
+"""Buyers on the web, on the root domain. One account for the whole marketplace, so its password is typed
+on one host only: sign-in and sign-up are pages of the root. A buyer reaches a store's pages signed in
+through a single-use, two-minute, store-bound link (tenants.handoff, purpose "buyer") POSTed by a
+self-submitting form, as a new merchant reaches their admin: cookies stay host-only, the token is never in
+a URL. The store's side (redeeming it, signing out) is storefront.shop.account_views.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from storefront.buyers import services
+from storefront.buyers.forms import SignInForm, SignUpForm
+from tenants.handoff import make_handoff_token
+from tenants.models import Tenant
+from tenants.routing import store_url
+from tenants.throttling import throttled
+
+ROOT_BUYER = "buyer_id"
+WRONG_CREDENTIALS = "That email and password do not match a buyer account."
+
+
+class SeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
+def _store(slug: str) -> Tenant | None:
+    """The open store a sign-in returns to (any other `store` is ignored: the buyer stays on the root)."""
+    return Tenant.objects.filter(slug=slug, status=Tenant.Status.ACTIVE).first() if slug else None
+
+
+def _signed_in(request: HttpRequest, buyer: services.BuyerPrincipal, store: Tenant | None) -> HttpResponse:
+    """Keep the buyer signed in on the root, then carry them to the store they came from, if any."""
+    request.session.cycle_key()
+    request.session[ROOT_BUYER] = buyer.id
+    if store is None:
+        messages.success(request, f"Signed in as {buyer.email}.")
+        return SeeOther("/")
+    return _handoff(request, buyer, store)
+
+
+def _handoff(request: HttpRequest, buyer: services.BuyerPrincipal, store: Tenant) -> HttpResponse:
+    context = {
+        "store": store,
+        "handoff_url": f"{store_url(store.slug)}buyers/handoff/",
+        "token": make_handoff_token(store.slug, buyer.id, purpose="buyer"),
+    }
+    response = render(request, "buyers/handoff.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _root_buyer(request: HttpRequest) -> services.BuyerPrincipal | None:
+    buyer_id = request.session.get(ROOT_BUYER)
+    return services.active_buyer(int(buyer_id)) if buyer_id else None
+
+
+@never_cache
+@throttled("auth")
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        store = _store(request.GET.get("store", ""))
+        buyer = _root_buyer(request)
+        if buyer is not None and store is not None:
+            return _handoff(request, buyer, store)  # already signed in here: straight back to the store
+        form = SignInForm(initial={"store": store.slug if store else ""})
+        return render(request, "buyers/sign_in.html", {"form": form, "store": store})
+    form = SignInForm(request.POST)
+    store = _store(str(request.POST.get("store", "")))
+    if form.is_valid():
+        found = services.buyer_for_credentials(form.cleaned_data["email"], form.cleaned_data["password"])
+        if found is not None:
+            return _signed_in(request, services.buyer_principal(found), store)
+        form.add_error(None, WRONG_CREDENTIALS)
+    return render(request, "buyers/sign_in.html", {"form": form, "store": store}, status=400)
+
+
+@never_cache
+@throttled("auth")
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        store = _store(request.GET.get("store", ""))
+        form = SignUpForm(initial={"store": store.slug if store else ""})
+        return render(request, "buyers/sign_up.html", {"form": form, "store": store})
+    form = SignUpForm(request.POST)
+    store = _store(str(request.POST.get("store", "")))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            buyer = services.register_buyer(data["email"], data["password"], data["name"])
+        except services.BuyerRefused as error:
+            for field, problems in error.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            return _signed_in(request, services.buyer_principal(buyer), store)
+    return render(request, "buyers/sign_up.html", {"form": form, "store": store}, status=400)
