@@ -2,14 +2,16 @@
 
 Seeds 1,000 stores (real tenant schemas) with 200 products each, then serves, with gunicorn on
 loopback and the same worker settings, (a) the platform (config.settings) answering one store's
-`GET /api/v1/products` by its host name, and (b) the same view from bench/single_tenant_settings.py
-(Django's own backend, one database, no routing) over a copy of the same products; wrk drives both
-with the same connections in alternating rounds, in one run.
+`GET /api/v1/products` by its host name, (b) the same platform without its API-request metering
+(bench/unmetered_settings.py: what counting each request for the store's bill costs), and (c) the same
+view from bench/single_tenant_settings.py (Django's own backend, one database, no routing) over a copy of
+the same products; wrk drives all three with the same connections in alternating rounds, in one run.
 
     make bench-catalog                                    # full run
     make bench-catalog BENCH_ARGS="--stores 50 --duration 5"   # quick look
 
-The last line is: catalog rps=<x> p99_ms=<y> single_tenant_rps=<z> ratio=<x/z>
+The last line is: catalog rps=<x> p99_ms=<y> single_tenant_rps=<z> ratio=<x/z> unmetered_rps=<u>
+metering_cost_pct=<(u-x)/u in %>
 """
 
 from __future__ import annotations
@@ -39,13 +41,13 @@ INSERT INTO {schema}.catalog_category (name, slug, parent_id, created_at)
 SELECT initcap(w), w, NULL, now()
 FROM unnest(ARRAY['pottery','bakery','textiles','woodwork','garden']) AS w;
 INSERT INTO {schema}.catalog_product
-    (title, description, price, currency, sku, stock, status, category_id, tags, created_at, updated_at)
+    (title, description, price, currency, sku, stock, allocated, status, category_id, tags, created_at, updated_at)
 SELECT
     (ARRAY['Stoneware','Sourdough','Linen','Oak','Heritage','Handmade','Wildflower','Copper'])[1 + n % 8]
         || ' ' || (ARRAY['mug','loaf','tea towel','board','seeds','bowl','honey','candle'])[1 + n % 8] || ' ' || n,
     'Made in our workshop in small batches from local materials. Each piece differs a little from the '
         || 'next; that is the point. Item ' || n || '.',
-    150 + (n * 37) % 9000, 'GBP', 'SKU-' || lpad(n::text, 5, '0'), n % 40,
+    150 + (n * 37) % 9000, 'GBP', 'SKU-' || lpad(n::text, 5, '0'), n % 40, 0,
     CASE WHEN n % 10 = 0 THEN 'draft' ELSE 'active' END,
     (SELECT id FROM {schema}.catalog_category ORDER BY id OFFSET n % 5 LIMIT 1),
     ARRAY['local', (ARRAY['gift','organic','vintage','small-batch'])[1 + n % 4]],
@@ -228,9 +230,12 @@ def main() -> None:
 
     if not args.reuse:
         recreate_database(url)
-        import django
+    import django
 
-        django.setup()
+    django.setup()
+    from billing import api_metering
+
+    if not args.reuse:
         from django.core.management import call_command
 
         from tenants import schema_pool
@@ -249,14 +254,21 @@ def main() -> None:
         subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True)
         subprocess.run(["psql", single_url, "-qc", "VACUUM ANALYZE"], check=True)
 
-    platform_port, single_port = free_port(), free_port()
+    if not api_metering.is_enabled():
+        raise SystemExit("REDIS_URL is not set: the platform would count nothing (make bench-catalog sets it)")
+    counted_before = sum(api_metering.counted_so_far().values())
+
+    ports = {"platform": free_port(), "unmetered": free_port(), "single": free_port()}
     single_env = {"SINGLE_TENANT_DATABASE_URL": single_url}
     servers = {
-        "platform": (start_gunicorn("config.settings", platform_port, args.workers, {}), host),
-        "single": (start_gunicorn("bench.single_tenant_settings", single_port, args.workers, single_env), "localhost"),
+        "platform": (start_gunicorn("config.settings", ports["platform"], args.workers, {}), host),
+        "unmetered": (start_gunicorn("bench.unmetered_settings", ports["unmetered"], args.workers, {}), host),
+        "single": (
+            start_gunicorn("bench.single_tenant_settings", ports["single"], args.workers, single_env),
+            "localhost",
+        ),
     }
-    ports = {"platform": platform_port, "single": single_port}
-    results: dict[str, list[tuple[float, float]]] = {"platform": [], "single": []}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
     try:
         for name, (proc, name_host) in servers.items():
             wait_until_answering(ports[name], name_host, proc, args.products)
@@ -270,16 +282,25 @@ def main() -> None:
         for proc, _ in servers.values():
             stop(proc)
 
+    # The metered platform counted its requests (wrk's and the warm-up's): the comparison is real.
+    counted = sum(api_metering.counted_so_far().values()) - counted_before
+    if counted <= 0:
+        raise SystemExit("the platform counted no API requests: the metering comparison would mean nothing")
     rps = statistics.mean(r for r, _ in results["platform"])
+    unmetered_rps = statistics.mean(r for r, _ in results["unmetered"])
     p99 = statistics.median(p for _, p in results["platform"])
     single_rps = statistics.mean(r for r, _ in results["single"])
     single_p99 = statistics.median(p for _, p in results["single"])
     print(f"single tenant p99_ms={single_p99:.1f}; workers={args.workers} connections={args.connections}")
+    print(f"api requests counted for the store's bill during the run: {counted}")
     print(
         f"reproduce: make bench-catalog BENCH_ARGS='--stores {args.stores} --products {args.products} "
         f"--connections {args.connections} --duration {args.duration} --rounds {args.rounds} --workers {args.workers}'"
     )
-    print(f"catalog rps={rps:.0f} p99_ms={p99:.1f} single_tenant_rps={single_rps:.0f} ratio={rps / single_rps:.2f}")
+    print(
+        f"catalog rps={rps:.0f} p99_ms={p99:.1f} single_tenant_rps={single_rps:.0f} ratio={rps / single_rps:.2f} "
+        f"unmetered_rps={unmetered_rps:.0f} metering_cost_pct={(unmetered_rps - rps) / unmetered_rps * 100:.1f}"
+    )
 
 
 if __name__ == "__main__":

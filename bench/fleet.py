@@ -91,12 +91,22 @@ def register_fleet_tenants(numbers: range) -> None:
     )
 
 
-def create_fleet(url: str, template: str, first: int, count: int, batch: int = 50) -> float:
+# Locks one transaction may hold in PostgreSQL's default shared lock table (64 per connection x 100
+# connections, shared with whatever else runs): each created table, index and sequence holds one.
+_LOCK_BUDGET = 3000
+
+
+def create_fleet(url: str, template: str, first: int, count: int, batch: int | None = None) -> float:
     """Create schemas t_fleet<first>..t_fleet<first+count-1> with registry rows. Returns seconds.
 
-    Django must be set up (the registry rows go through the ORM).
+    Django must be set up (the registry rows go through the ORM). Schemas are created `batch` to a
+    transaction: by default as many as keep the transaction's locks within _LOCK_BUDGET, so a store schema
+    that grows tables never runs the server out of shared memory ("increase max_locks_per_transaction").
     """
     script = template_script(url, template)
+    if batch is None:
+        objects = len(re.findall(r"^CREATE (?:UNIQUE )?(?:TABLE|INDEX|SEQUENCE)\b", script, re.MULTILINE))
+        batch = max(1, min(50, _LOCK_BUDGET // max(1, objects)))
     started = time.perf_counter()
     conn = psycopg2.connect(url)
     pattern = re.compile(rf"\b{re.escape(template)}\b")

@@ -1,9 +1,15 @@
 """`api_requests` usage measured by the platform: each API request a store's host serves is counted in
 Redis (no database write per request), and a beat task moves the counts into usage events.
 
-Counting. ``count_api_request`` is one HINCRBY of the store's field in the stack's *counting* hash.
-A request that cannot reach Redis is served all the same, uncounted (a warning is logged, at most once
-a minute per process). Without REDIS_URL nothing is counted: `make dev` without Redis bills no API use.
+Counting. ``count_api_request`` adds one to the store's count in the process's memory (a lock and a dict:
+no network round trip on the request's path, which cost a quarter of a cached product list's throughput
+when it was a HINCRBY per request). A daemon thread of each process pushes the counts to the store's field
+of the stack's *counting* hash every USAGE_COUNT_PUSH_SECONDS (1 s; one pipelined HINCRBY per store), and
+once more when the process exits (atexit: gunicorn's graceful stop and recycling). Reading or flushing the
+counts pushes the reading process's own first. A push that cannot reach Redis keeps its counts for the next
+(a warning is logged, at most once a minute per process): requests are never refused for it. What a
+SIGKILLed web process had not pushed (at most its last second) is lost, uncounted: never billed twice.
+Without REDIS_URL nothing is counted: `make dev` without Redis bills no API use.
 
 Flushing (``flush_api_request_counts``, beat task `billing.flush_api_request_counts` every
 USAGE_FLUSH_SECONDS). A flush is three steps, each safe to repeat:
@@ -29,10 +35,14 @@ and flushes its own store in its own database.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
+import os
 import secrets
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,23 +125,66 @@ def _keys() -> tuple[str, str, str]:
     return f"usage:{tag}:api_requests", f"usage:{tag}:api_requests:pending", f"usage:{tag}:api_requests:window"
 
 
+class _LocalCounts:
+    """This process's counts not yet pushed to Redis, and the thread that pushes them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: Counter[int] = Counter()
+        self.pusher_pid = 0  # the process whose pusher thread runs (a forked child starts its own)
+
+
+_local = _LocalCounts()
+
+
 def count_api_request(tenant_id: int) -> None:
-    """Count one API request served for the store (one Redis round trip; never raises)."""
+    """Count one API request served for the store (in memory; never raises, never waits on the network)."""
     if not is_enabled():
         return
+    with _local.lock:
+        _local.counts[tenant_id] += 1
+        if _local.pusher_pid != os.getpid():
+            _local.pusher_pid = os.getpid()
+            threading.Thread(target=_push_every_interval, name="api-request-counts", daemon=True).start()
+
+
+def _push_every_interval() -> None:
+    while True:
+        time.sleep(settings.USAGE_COUNT_PUSH_SECONDS)
+        push_local_counts()
+
+
+def push_local_counts() -> int:
+    """Add this process's counts to Redis's counting hash (one pipelined round trip); answers how many
+    stores' counts were pushed. On failure the counts stay here for the next push."""
+    with _local.lock:
+        taken, _local.counts = _local.counts, Counter()
+    if not taken or not is_enabled():
+        return 0
     try:
-        _client().hincrby(_keys()[0], str(tenant_id), 1)
+        pipeline = _client().pipeline(transaction=False)
+        for tenant_id, count in taken.items():
+            pipeline.hincrby(_keys()[0], str(tenant_id), count)
+        pipeline.execute()
     except redis.RedisError:
+        with _local.lock:
+            _local.counts.update(taken)
         now = time.monotonic()
         if now - _last_warning[0] >= _WARN_EVERY_SECONDS:
             _last_warning[0] = now
-            logger.warning("API request not counted: Redis unavailable", exc_info=True)
+            logger.warning("API request counts kept for later: Redis unavailable", exc_info=True)
+        return 0
+    return len(taken)
+
+
+atexit.register(push_local_counts)
 
 
 def counted_so_far() -> dict[int, int]:
     """The counts not yet taken by a flush, per store (for the staff and tests)."""
     if not is_enabled():
         return {}
+    push_local_counts()
     return {int(field): int(value) for field, value in _client().hgetall(_keys()[0]).items()}
 
 
@@ -140,6 +193,7 @@ def take_counts() -> CountWindow | None:
     None when nothing was counted."""
     if not is_enabled():
         return None
+    push_local_counts()
     new_window = f"{int(time.time() * 1000)}-{secrets.token_hex(4)}"
     answer: list[Any] = _client().eval(_TAKE, 3, *_keys(), new_window)  # type: ignore[no-untyped-call]
     if not answer:

@@ -293,6 +293,8 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 # each store's storage (schema and media) is measured once a day, by a check every USAGE_STORAGE_CHECK_SECONDS.
 # The usage ingest API (root host, platform-internal) takes platform staff or this service token (empty: staff only).
 USAGE_FLUSH_SECONDS = env.float("USAGE_FLUSH_SECONDS", default=60.0)
+# Each web process counts in memory and pushes its counts to Redis this often (and when it exits).
+USAGE_COUNT_PUSH_SECONDS = env.float("USAGE_COUNT_PUSH_SECONDS", default=1.0)
 USAGE_STORAGE_CHECK_SECONDS = env.float("USAGE_STORAGE_CHECK_SECONDS", default=3600.0)
 USAGE_INGEST_TOKEN = env("USAGE_INGEST_TOKEN", default="")
 

@@ -21,6 +21,7 @@ from django_tenants.utils import quote_schema_name
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
+from billing import api_metering
 from config.celery import app as celery_app
 from onboarding.services import SignupRequest, SignupResult, sign_up_merchant
 from tenants import routing, schema_pool
@@ -53,6 +54,8 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
+    # API requests earlier tests counted in this process go to Redis now, and are cleared with it.
+    api_metering.push_local_counts()
     for alias in ("default", "routing"):
         caches[alias].clear()
     routing.forget_local_routes()

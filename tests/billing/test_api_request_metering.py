@@ -121,16 +121,43 @@ def test_two_flushes_at_once_record_the_window_once(bakery):
     assert api_requests_recorded() == {bakery.tenant.pk: [5]}
 
 
-def test_requests_are_served_uncounted_when_redis_is_down(bakery, settings):
+def test_requests_are_served_while_redis_is_down_and_counted_once_it_is_back(bakery, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     api_metering._client.cache_clear()
     try:
-        serve(bakery, 2)
+        serve(bakery, 2)  # served all the same
+        assert api_metering.push_local_counts() == 0  # kept in the process for the next push
     finally:
         settings.REDIS_URL = os.environ["REDIS_URL"]
         api_metering._client.cache_clear()
 
-    assert api_metering.counted_so_far() == {}
+    assert api_metering.counted_so_far() == {bakery.tenant.pk: 2}
+
+
+def _counting_hash() -> dict[int, int]:
+    """Redis's counting hash as it is, without pushing this process's counts first."""
+    raw = api_metering._client().hgetall(api_metering._keys()[0])
+    return {int(field): int(value) for field, value in raw.items()}
+
+
+def test_a_web_process_pushes_its_counts_to_redis_by_itself(bakery, settings):
+    # Counting costs the request no round trip: the counts reach Redis from the process's pusher thread
+    settings.USAGE_COUNT_PUSH_SECONDS = 0.2
+    serve(bakery, 3)
+    assert wait_for(lambda: _counting_hash() == {bakery.tenant.pk: 3}, what="the pusher thread")
+
+
+def test_a_process_that_exits_pushes_what_it_counted(bakery):
+    # A web process stopped gracefully (gunicorn's stop or recycling) hands over its last counts
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings; settings.USAGE_COUNT_PUSH_SECONDS = 3600\n"
+        "from billing import api_metering\n"
+        f"for _ in range(5): api_metering.count_api_request({bakery.tenant.pk})\n"
+    )
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    subprocess.run([sys.executable, "-c", script], cwd=Path(settings.BASE_DIR), env=env, check=True, timeout=60)
+    assert _counting_hash() == {bakery.tenant.pk: 5}
 
 
 def test_without_redis_nothing_is_counted_or_flushed(bakery, settings):
