@@ -302,6 +302,10 @@ class UsageEvent(models.Model):
     Kept raw and append-only. A period's quantity is aggregated when it is read (sum for count and sum
     metrics, max for peaks) with an index-only scan of (tenant, metric, occurred_at) INCLUDE quantity;
     high-volume sources (API requests) report batches (quantity N), not one row per request.
+
+    ``forwarded_at`` is when the event reached the platform's bill. On the platform that is when it was
+    recorded; a dedicated stack records its store's usage in its own database, where nobody bills it, so
+    there it stays empty until billing.usage_forwarding has handed the event to the platform.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
@@ -311,6 +315,7 @@ class UsageEvent(models.Model):
     # The sender's identifier for this event: a replay with the same key is the same event.
     idempotency_key = models.CharField(max_length=100)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    forwarded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -325,6 +330,8 @@ class UsageEvent(models.Model):
             # Metering reads what was recorded in a window; rows arrive in recorded_at order, so a BRIN
             # index finds a window for almost nothing at insert time.
             BrinIndex(fields=["recorded_at"], name="usage_event_recorded_brin"),
+            # What a dedicated stack has still to forward, oldest first; empty on the platform.
+            models.Index(fields=["id"], condition=Q(forwarded_at__isnull=True), name="usage_event_unforwarded_idx"),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from billing import usage_forwarding
 from billing.dunning import mark_invoice_paid, mark_payment_failed
 from billing.errors import BillingError
 from billing.invoicing import CollectionOutcome, close_billing_period, collect_invoice
@@ -219,19 +220,22 @@ def record_usage_batch(events: Sequence[UsageEventIn]) -> RecordedBatch:
         unique.setdefault((event.tenant_id, event.idempotency_key), event)
         position.setdefault((event.tenant_id, event.idempotency_key), index)
     table = connection.ops.quote_name(UsageEvent._meta.db_table)
+    # On the platform usage is on the bill once recorded; a dedicated stack's waits for usage_forwarding.
+    forwarded_at = "NULL" if usage_forwarding.is_forwarding_stack() else "statement_timestamp()"
     with transaction.atomic(), connection.cursor() as cursor:
         # recorded_at is the INSERT's own start, after the lock: a window closed before it cannot miss it.
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [USAGE_RECORDING_LOCK])
         values = b",".join(
             cursor.cursor.mogrify(
-                "(%s, %s, %s, %s, %s, statement_timestamp())",
+                f"(%s, %s, %s, %s, %s, statement_timestamp(), {forwarded_at})",
                 (key[0], e.metric, e.quantity, e.occurred_at or now, key[1]),
             )
             for key, e in sorted(unique.items(), key=lambda item: item[0])
         ).decode()
         # No parameters: the values are already quoted, and a % in a key stays as it is.
         cursor.execute(
-            f"INSERT INTO {table} (tenant_id, metric, quantity, occurred_at, idempotency_key, recorded_at)"
+            f"INSERT INTO {table}"
+            " (tenant_id, metric, quantity, occurred_at, idempotency_key, recorded_at, forwarded_at)"
             f" VALUES {values} ON CONFLICT (tenant_id, idempotency_key) DO NOTHING"
             " RETURNING tenant_id, idempotency_key, id"
         )
@@ -264,6 +268,7 @@ def _recorded_before(
             position[key],
             "idempotency_key_reused",
             f"Idempotency key '{key[1]}' was already used for {row.quantity} {row.metric}.",
+            "idempotency_key",
         )
         for key, row in recorded.items()
         if (row.metric, row.quantity) != (unique[key].metric, unique[key].quantity)

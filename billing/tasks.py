@@ -1,5 +1,6 @@
-"""Celery beat jobs of billing (in `public`): closing ended periods, the dunning grace period, and the
-usage the platform measures (API requests counted in Redis, storage measured daily)."""
+"""Celery beat jobs of billing (in `public`): closing ended periods, the dunning grace period, the
+usage the platform measures (API requests counted in Redis, storage measured daily), and on a dedicated
+stack, handing its store's usage to the platform's bill."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from celery import shared_task
 
-from billing import api_metering, dunning, invoicing, storage_metering
+from billing import api_metering, dunning, invoicing, storage_metering, usage_forwarding
 
 
 def _moment(now: str | None) -> datetime | None:
@@ -35,3 +36,10 @@ def flush_api_request_counts() -> int:
 @shared_task(name="billing.measure_storage", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def measure_storage(now: str | None = None) -> int:
     return storage_metering.record_daily_storage(_moment(now))
+
+
+# Scheduled on a dedicated stack only (config/settings.py). Safe to repeat or to run twice at once: the
+# platform counts each event once per key, and events are marked forwarded only once it took them.
+@shared_task(name="billing.forward_usage", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def forward_usage() -> int:
+    return usage_forwarding.forward_usage()

@@ -3,7 +3,8 @@
 (billing.services.record_usage_batch). Platform operators may call it, or a service holding
 USAGE_INGEST_TOKEN (for corrections, imports and the platform's own jobs). Stores do not report their own
 usage: the platform measures it (orders when paid, billing.api_metering, billing.storage_metering), and
-the store host's old route answers 403 to the store's own people."""
+the store host's old route answers 403 to the store's own people. A dedicated store's stack measures it
+in its own database and hands it over at `POST /api/v1/dedicated/usage-events` (billing.usage_forwarding)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import authentication, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,6 +44,14 @@ class UsageEventBatchSerializer(serializers.Serializer):
     events = UsageEventRowSerializer(many=True, max_length=MAX_BATCH_SIZE, min_length=1)
 
 
+class DedicatedUsageEventRowSerializer(UsageEventRowSerializer):
+    store = None  # type: ignore[assignment]  # the caller's token names the store
+
+
+class DedicatedUsageEventBatchSerializer(serializers.Serializer):
+    events = DedicatedUsageEventRowSerializer(many=True, max_length=MAX_BATCH_SIZE, min_length=1)
+
+
 class UsageIngestedSerializer(serializers.Serializer):
     accepted = serializers.IntegerField(help_text="Events recorded by this request.")
     duplicates = serializers.IntegerField(help_text="Events recorded before under the same keys: nothing added.")
@@ -50,6 +59,7 @@ class UsageIngestedSerializer(serializers.Serializer):
 
 class RowErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="The event's position in `events`, from 0.")
+    field = serializers.CharField(help_text="The event's field at fault; empty for the event or batch as a whole.")
     code = serializers.CharField()
     detail = serializers.CharField()
 
@@ -66,10 +76,23 @@ def refused(errors: list[RowError]) -> Response:
         {
             "code": "usage_refused",
             "detail": f"{detail} Nothing was recorded.",
-            "errors": [{"index": e.index, "code": e.code, "detail": e.message} for e in errors],
+            "errors": [{"index": e.index, "field": e.field, "code": e.code, "detail": e.message} for e in errors],
         },
         status=status.HTTP_400_BAD_REQUEST,
     )
+
+
+def record_rows(rows: Any, tenant_ids: dict[str, int]) -> Response:
+    """Record the ingest API's ``events``, given the ids of the stores they may name: the counts, or 400
+    naming every refused event (nothing recorded)."""
+    events, errors = parse_rows(rows, tenant_ids)
+    if errors:
+        return refused(errors)
+    try:
+        batch = services.record_usage_batch(events)
+    except services.UsageRefused as refusal:
+        return refused(refusal.errors)
+    return Response({"accepted": batch.accepted, "duplicates": batch.duplicates})
 
 
 class UsageIngestService:
@@ -139,14 +162,56 @@ class StaffUsageEventsView(APIView):
         rows = body.get("events") if isinstance(body, dict) else None
         slugs = store_slugs(rows)
         tenant_ids = dict(Tenant.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
-        events, errors = parse_rows(rows, tenant_ids)
-        if errors:
-            return refused(errors)
-        try:
-            batch = services.record_usage_batch(events)
-        except services.UsageRefused as refusal:
-            return refused(refusal.errors)
-        return Response({"accepted": batch.accepted, "duplicates": batch.duplicates})
+        return record_rows(rows, tenant_ids)
+
+
+class ActsForAStore(permissions.BasePermission):
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return isinstance(request.auth, Tenant)
+
+
+class DedicatedUsageEventsView(APIView):
+    """A dedicated store's stack hands over the usage it recorded in its own database
+    (billing.usage_forwarding). The caller's credential, not the body, names the store."""
+
+    # The stack's store-bound credential is storefront.marketplace's publishing token, which billing (a
+    # lower layer) cannot name: config/urls_public.py passes its authentication in. Unset, all are refused.
+    authentication_classes: list[Any] = []
+    permission_classes = [ActsForAStore]
+
+    @extend_schema(
+        tags=["billing"],
+        request=DedicatedUsageEventBatchSerializer,
+        responses={
+            200: UsageIngestedSerializer,
+            400: UsageRefusedSerializer,
+            403: OpenApiResponse(description='A shared store\'s token: {"code": "usage_measured_by_platform", ...}'),
+        },
+        parameters=[OpenApiParameter("Authorization", location="header", required=True, description="Bearer lbp_...")],
+    )
+    def post(self, request: Request) -> Response:
+        """Record a dedicated store's usage, measured by its own stack, with the store's publishing token:
+        1 to 1,000 events, all recorded or none, each counted once per `idempotency_key` (a resent batch
+        answers its events as `duplicates`), in the period of its `occurred_at`. Refused (400, nothing
+        recorded) as the internal ingest API refuses events, `errors` naming each by index and field; an
+        event naming another store is refused too. A shared store's token gets 403: the platform measures
+        a shared store's usage itself."""
+        tenant: Tenant = request.auth  # type: ignore[assignment]
+        if not tenant.is_dedicated:
+            return Response(
+                {
+                    "code": "usage_measured_by_platform",
+                    "detail": "Only a dedicated store's stack reports its usage; the platform measures this store's. "
+                    "Nothing was recorded.",
+                },
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        body = request.data
+        rows = body.get("events") if isinstance(body, dict) else None
+        if isinstance(rows, list):
+            # Each event is the token's store's: one naming another is refused as an unknown store.
+            rows = [{"store": tenant.slug, **row} if isinstance(row, dict) else row for row in rows]
+        return record_rows(rows, {tenant.slug: tenant.pk})
 
 
 class StoreUsageEventsView(APIView):

@@ -15,6 +15,7 @@ MAX_KEY_LENGTH = 100
 USAGE_CLOCK_SKEW = timedelta(minutes=5)
 REQUIRED_FIELDS = ("store", "metric", "quantity", "idempotency_key")
 ROW_FIELDS = frozenset({*REQUIRED_FIELDS, "occurred_at"})
+BAD_KEY = "Usage needs an idempotency key of 1 to 100 characters."
 
 
 @dataclass(frozen=True)
@@ -31,27 +32,35 @@ class UsageEventIn:
 
 @dataclass(frozen=True)
 class RowError:
-    """Why the event at ``index`` of a batch was refused: ``code`` for programs, ``message`` for people."""
+    """Why the event at ``index`` of a batch was refused: ``code`` for programs, ``message`` for people,
+    ``field`` the event's field at fault (empty when it is the event or the batch as a whole)."""
 
     index: int
     code: str
     message: str
+    field: str = ""
 
 
 def check_event(event: UsageEventIn, index: int, *, metrics: Collection[str], now: datetime) -> RowError | None:
     """The first rule ``event`` breaks, or None."""
     if event.metric not in metrics:
-        return RowError(index, "unknown_metric", f"Unknown metric '{event.metric}'; one of {', '.join(metrics)}.")
+        return RowError(
+            index, "unknown_metric", f"Unknown metric '{event.metric}'; one of {', '.join(metrics)}.", "metric"
+        )
     quantity = event.quantity
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-        return RowError(index, "bad_quantity", f"A usage quantity is a non-negative whole number, not {quantity!r}.")
+        return RowError(
+            index, "bad_quantity", f"A usage quantity is a non-negative whole number, not {quantity!r}.", "quantity"
+        )
     if quantity >= 2**63:
-        return RowError(index, "bad_quantity", f"A usage quantity must be below 2**63, not {quantity}.")
+        return RowError(index, "bad_quantity", f"A usage quantity must be below 2**63, not {quantity}.", "quantity")
     key = event.idempotency_key
     if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH or "\x00" in key:
-        return RowError(index, "bad_idempotency_key", "Usage needs an idempotency key of 1 to 100 characters.")
+        return RowError(index, "bad_idempotency_key", BAD_KEY, "idempotency_key")
     if event.occurred_at is not None and event.occurred_at > now + USAGE_CLOCK_SKEW:
-        return RowError(index, "usage_in_future", f"Usage at {event.occurred_at.isoformat()} is in the future.")
+        return RowError(
+            index, "usage_in_future", f"Usage at {event.occurred_at.isoformat()} is in the future.", "occurred_at"
+        )
     return None
 
 
@@ -75,6 +84,7 @@ def check_batch(events: Sequence[UsageEventIn], *, metrics: Collection[str], now
                     index,
                     "idempotency_key_reused",
                     f"Idempotency key '{event.idempotency_key}' is used earlier in this batch for other usage.",
+                    "idempotency_key",
                 )
         if error is not None:
             errors.append(error)
@@ -114,14 +124,14 @@ def _parse_row(row: Any, index: int, tenant_ids: Mapping[str, int]) -> UsageEven
         )
     unknown = sorted(set(row) - ROW_FIELDS)
     if unknown:
-        return RowError(index, "unknown_field", f"Unknown field(s): {', '.join(map(str, unknown))}.")
+        return RowError(index, "unknown_field", f"Unknown field(s): {', '.join(map(str, unknown))}.", str(unknown[0]))
     missing = sorted(name for name in REQUIRED_FIELDS if name not in row)
     if missing:
-        return RowError(index, "missing_field", f"Missing field(s): {', '.join(missing)}.")
+        return RowError(index, "missing_field", f"Missing field(s): {', '.join(missing)}.", missing[0])
     store = row["store"]
     tenant_id = tenant_ids.get(store) if isinstance(store, str) else None
     if tenant_id is None:
-        return RowError(index, "unknown_store", f"No store has the slug {store!r}.")
+        return RowError(index, "unknown_store", f"No store has the slug {store!r}.", "store")
     occurred_at = row.get("occurred_at")
     if occurred_at is not None:
         occurred_at = _parse_moment(occurred_at)
@@ -130,12 +140,13 @@ def _parse_row(row: Any, index: int, tenant_ids: Mapping[str, int]) -> UsageEven
                 index,
                 "bad_occurred_at",
                 "occurred_at is an ISO 8601 time with a UTC offset, e.g. 2025-06-01T09:30:00Z.",
+                "occurred_at",
             )
     metric, key = row["metric"], row["idempotency_key"]
     if not isinstance(metric, str):
-        return RowError(index, "unknown_metric", f"A metric is a name such as 'orders', not {metric!r}.")
+        return RowError(index, "unknown_metric", f"A metric is a name such as 'orders', not {metric!r}.", "metric")
     if not isinstance(key, str):
-        return RowError(index, "bad_idempotency_key", "Usage needs an idempotency key of 1 to 100 characters.")
+        return RowError(index, "bad_idempotency_key", BAD_KEY, "idempotency_key")
     return UsageEventIn(tenant_id, metric, row["quantity"], key, occurred_at)
 
 

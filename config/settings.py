@@ -297,6 +297,10 @@ USAGE_FLUSH_SECONDS = env.float("USAGE_FLUSH_SECONDS", default=60.0)
 USAGE_COUNT_PUSH_SECONDS = env.float("USAGE_COUNT_PUSH_SECONDS", default=1.0)
 USAGE_STORAGE_CHECK_SECONDS = env.float("USAGE_STORAGE_CHECK_SECONDS", default=3600.0)
 USAGE_INGEST_TOKEN = env("USAGE_INGEST_TOKEN", default="")
+# A dedicated stack records its store's usage in its own database and hands it to the platform's bill every
+# USAGE_FORWARD_SECONDS (billing.usage_forwarding), at MARKETPLACE_API_URL with MARKETPLACE_PUBLISHING_TOKEN:
+# the same platform and store-bound token its listing drain uses (below), so a stack needs no other credential.
+USAGE_FORWARD_SECONDS = env.float("USAGE_FORWARD_SECONDS", default=60.0)
 
 # Stripe (BILLING_PROVIDER=stripe): the secret key, the API's address (tests point it at the fake server in
 # tests/fakes/stripe_server), the webhook signing secret, and how usage is batched into meter events:
@@ -311,6 +315,10 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 # Where a store's payment page loads Stripe.js from (tests point it at the fake server's stand-in).
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
+# The Stripe key dedicated stacks get as their STRIPE_SECRET_KEY (with STRIPE_API_BASE, _PUBLISHABLE_KEY, _JS_URL),
+# so their stores take cards and re-fetch their Connect events; never the platform's own key. Any key of the
+# platform's account can act on every connected account: set it only for stacks you run. Empty: no cards there.
+DEDICATED_STRIPE_SECRET_KEY = env("DEDICATED_STRIPE_SECRET_KEY", default="")
 # A webhook delivery signed longer ago than this is refused (a captured one cannot be replayed later).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 STRIPE_METER_WINDOW_SECONDS = env.int("STRIPE_METER_WINDOW_SECONDS", default=60)
@@ -370,6 +378,8 @@ CELERY_BEAT_SCHEDULE = {
     "report-stripe-usage": {"task": "stripe_gateway.report_usage", "schedule": STRIPE_USAGE_REPORT_SECONDS},
     "release-expired-reservations": {"task": "orders.release_expired_reservations_everywhere", "schedule": 60.0},
 }
+if TENANCY_MODE == "dedicated":
+    CELERY_BEAT_SCHEDULE["forward-usage"] = {"task": "billing.forward_usage", "schedule": USAGE_FORWARD_SECONDS}
 if CATALOG_IMPORT_INBOX_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["scan-import-inboxes"] = {
         "task": "catalog.scan_import_inboxes",
@@ -405,8 +415,9 @@ PROVISIONING_TERRAFORM_PASS_ENV = env.list("PROVISIONING_TERRAFORM_PASS_ENV", de
 DEDICATED_PROXY_TIMEOUT = env.float("DEDICATED_PROXY_TIMEOUT", default=60.0)
 
 # Marketplace search: where a store's drained listings go (`index`: the shared index in `public`; `api`: the
-# platform's batch API at MARKETPLACE_API_URL with MARKETPLACE_PUBLISHING_TOKEN, for a dedicated stack), the
-# radius of browsing near a place with no search words, and how many close spellings widen each query word.
+# platform's batch API at MARKETPLACE_API_URL with MARKETPLACE_PUBLISHING_TOKEN, for a dedicated stack; its
+# usage forwarder uses the same two), the radius of browsing near a place with no search words, and how many
+# close spellings widen each query word.
 MARKETPLACE_PUBLISHER = env("MARKETPLACE_PUBLISHER", default="api" if TENANCY_MODE == "dedicated" else "index")
 MARKETPLACE_API_URL = env("MARKETPLACE_API_URL", default="")
 MARKETPLACE_PUBLISHING_TOKEN = env("MARKETPLACE_PUBLISHING_TOKEN", default="")

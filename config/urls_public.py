@@ -12,6 +12,7 @@ from provisioning import api as provisioning_api
 from provisioning import console as provisioning_console
 from storefront.buyers import api as buyers_api
 from storefront.buyers import web as buyers_web
+from storefront.marketplace import api as marketplace_api
 from storefront.marketplace import pages as marketplace_pages
 from storefront.payments import api as payments_api
 from tenants import api as tenants_api
@@ -56,6 +57,7 @@ urlpatterns = [
     path("api/v1/signup", onboarding_api.SignupView.as_view(), name="api-signup"),
     path("api/v1/buyers", buyers_api.BuyerSignupView.as_view(), name="api-buyers"),
     path("api/v1/buyers/token", buyers_api.BuyerTokenView.as_view(), name="api-buyer-token"),
+    path("api/v1/buyers/token/check", buyers_api.BuyerTokenCheckView.as_view(), name="api-buyer-token-check"),
     path("api/v1/payments/stripe/webhook", payments_api.ConnectWebhookView.as_view(), name="api-payments-webhook"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/staff/tenants", tenants_api.StaffTenantListView.as_view(), name="api-staff-tenants"),
@@ -70,6 +72,14 @@ urlpatterns = [
     path("api/v1/staff/provisioning-runs/<int:run_id>/retry", provisioning_api.RunRetryView.as_view()),
     path("api/v1/staff/provisioning-runs/<int:run_id>/cancel", provisioning_api.RunCancelView.as_view()),
     path("api/v1/staff/usage-events", usage_api.StaffUsageEventsView.as_view(), name="api-staff-usage-events"),
+    # A dedicated store's stack hands over its usage with the store's publishing token (the token names the store).
+    path(
+        "api/v1/dedicated/usage-events",
+        usage_api.DedicatedUsageEventsView.as_view(
+            authentication_classes=[marketplace_api.PublishingTokenAuthentication]
+        ),
+        name="api-dedicated-usage-events",
+    ),
     path("api/v1/plans", billing_api.PlanListView.as_view(), name="api-plans"),
     path("api/v1/billing/stripe/webhook", stripe_api.WebhookView.as_view(), name="api-stripe-webhook"),
     path("api/v1/marketplace/", include("storefront.marketplace.urls")),

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from storefront.images import views as images_views
+from storefront.payments import api as payments_api
 from tenants import views as tenants_views
 from tenants.accounts import api as accounts_api
 
@@ -27,5 +28,7 @@ urlpatterns = [
     path("api/v1/", include("storefront.orders.urls")),
     path("api/v1/", include("storefront.payments.urls")),
     path("media/<str:schema>/<path:name>", images_views.serve_media, name="store-media"),
+    # A dedicated store's stack only: the platform hands on its Connect events (storefront.payments.forwarding).
+    path("internal/payments/stripe/events", payments_api.ForwardedConnectEventView.as_view()),
     path("api/v1/", include(router.urls)),
 ]

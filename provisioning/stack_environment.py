@@ -3,10 +3,12 @@
 
 A stack runs a merchant's store: it must not hold the platform's SECRET_KEY (sessions, signed links and
 password resets of every store and of the control plane), the database superuser, Stripe or AWS keys,
-mail credentials or anyone's publishing token. It gets what it needs to run and find the shared services
-(Redis, the broker), non-secret tuning, and secrets of its own, derived from the platform's key with
-HMAC-SHA256 and a per-stack salt: the same in every process and restart of the stack, different for every
-stack, and one-way (the stack cannot recover the platform's key, nor another stack's, from its own).
+mail credentials or anyone else's publishing token. It gets what it needs to run and find the shared services
+(Redis, the broker, the platform's root URL), non-secret tuning, and secrets of its own, derived from the
+platform's key with HMAC-SHA256 and a per-stack salt: the same in every process and restart of the stack,
+different for every stack, and one-way (the stack cannot recover the platform's key, nor another stack's,
+from its own). Among them, its store's publishing token: its credential on the platform's root host
+(serve_dedicated registers it there).
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ INHERITED_NAMES = frozenset(
         "MARKETPLACE_BROWSE_RADIUS_KM",
         "MARKETPLACE_SPELLINGS_PER_WORD",
         "MARKETPLACE_DRAIN_BATCH_SIZE",
+        "USAGE_FLUSH_SECONDS",
+        "USAGE_STORAGE_CHECK_SECONDS",
+        "USAGE_FORWARD_SECONDS",
         "EMAIL_BACKEND",
         "EMAIL_HOST",
         "EMAIL_PORT",
@@ -86,6 +91,7 @@ INHERITED_PREFIXES = ("LC_", "GUNICORN_")
 
 _SECRET_KEY_SALT = "localbazaar.provisioning.stack-secret-key"
 _DATABASE_PASSWORD_SALT = "localbazaar.provisioning.stack-database-password"
+_PUBLISHING_TOKEN_SALT = "localbazaar.provisioning.stack-publishing-token"
 
 
 def inherited_environment(environment: Mapping[str, str]) -> dict[str, str]:
@@ -100,6 +106,13 @@ def inherited_environment(environment: Mapping[str, str]) -> dict[str, str]:
 def stack_secret_key(slug: str, database: str) -> str:
     """The stack's own SECRET_KEY (64 hex digits)."""
     return salted_hmac(_SECRET_KEY_SALT, f"{slug}:{database}", algorithm="sha256").hexdigest()
+
+
+def stack_publishing_token(slug: str, database: str) -> str:
+    """The stack's own publishing token (`lbp_` + 64 hex digits): its store-bound credential on the platform
+    (listing batches, buyer token checks, usage) and the key of what the platform sends it (Connect events).
+    `serve_dedicated` registers its digest as the store's publishing token (storefront.marketplace)."""
+    return "lbp_" + salted_hmac(_PUBLISHING_TOKEN_SALT, f"{slug}:{database}", algorithm="sha256").hexdigest()
 
 
 def stack_database_role(database: str) -> str:

@@ -27,6 +27,7 @@ from provisioning.management.commands.bootstrap_dedicated_owner import OWNER_ALR
 from provisioning.management.commands.register_dedicated_store import STORE_FIELDS
 from tenants import lifecycle
 from tenants.models import Domain, Tenant
+from tenants.routing import platform_url
 
 MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
 # PostgreSQL's identifier limit.
@@ -159,13 +160,19 @@ def media_root_for(slug: str) -> Path:
 
 def dedicated_environment(slug: str, database: str) -> dict[str, str]:
     """The environment of a process of the store's stack: an allow-list of this one's, with its own
-    secret key, its own database as its own role, and its own files (see provisioning.stack_environment)."""
+    secret key, its own database as its own role, its own publishing token for the platform's API, and
+    its own files (see provisioning.stack_environment)."""
     role = stack_environment.stack_database_role(database)
     return {
         **stack_environment.inherited_environment(os.environ),
+        **_stripe_environment(),
         # Everything comes from here: a .env file next to manage.py holds the platform's secrets.
         "READ_DOTENV": "0",
         "SECRET_KEY": stack_environment.stack_secret_key(slug, database),
+        # Where and as whom it reaches the platform (listings, buyers' sign-ins, usage): this platform's own
+        # address unless the operator names another.
+        "MARKETPLACE_API_URL": os.environ.get("MARKETPLACE_API_URL") or platform_url(),
+        "MARKETPLACE_PUBLISHING_TOKEN": stack_environment.stack_publishing_token(slug, database),
         "DATABASE_URL": database_url(database, user=role, password=stack_environment.stack_database_password(database)),
         "TENANCY_MODE": "dedicated",
         # Files stay on this machine under the stack's own root: no AWS credentials are handed over.
@@ -175,6 +182,19 @@ def dedicated_environment(slug: str, database: str) -> dict[str, str]:
         # The platform's front proxy (tenants.stack_proxy) adds one hop: the stack trusts the platform's
         # proxies and the platform itself, so its throttles and lockouts see the buyer's address.
         "NUM_PROXIES": str(int(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0) + 1),
+    }
+
+
+def _stripe_environment() -> dict[str, str]:
+    """Card payments on the stack, with the key made for stacks (DEDICATED_STRIPE_SECRET_KEY), never the
+    platform's own, and Stripe's public addresses. Nothing without that key: the store offers no cards."""
+    if not settings.DEDICATED_STRIPE_SECRET_KEY:
+        return {}
+    return {
+        "STRIPE_SECRET_KEY": settings.DEDICATED_STRIPE_SECRET_KEY,
+        "STRIPE_API_BASE": settings.STRIPE_API_BASE,
+        "STRIPE_PUBLISHABLE_KEY": settings.STRIPE_PUBLISHABLE_KEY,
+        "STRIPE_JS_URL": settings.STRIPE_JS_URL,
     }
 
 

@@ -1,10 +1,12 @@
 """Buyer accounts over the API, on the root host: sign up (`POST /api/v1/buyers`) and get a token
-(`POST /api/v1/buyers/token`). The token works on every store host for buyer endpoints only."""
+(`POST /api/v1/buyers/token`). The token works on every store host for buyer endpoints only; a dedicated
+store's stack asks here who holds one (`POST /api/v1/buyers/token/check`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
@@ -12,6 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.buyers import services
+from storefront.marketplace.api import PublishingTokenAuthentication
+from tenants.models import Tenant
 from tenants.permissions import on_root_host
 
 
@@ -63,3 +67,39 @@ class BuyerTokenView(APIView):
         if buyer is None:
             return Response({"non_field_errors": ["Email or password is wrong."]}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"token": services.issue_buyer_token(buyer)})
+
+
+class BuyerTokenCheckSerializer(serializers.Serializer):
+    digest = serializers.RegexField(r"^[0-9a-f]{64}$", max_length=64, help_text="SHA-256 of the buyer's token, hex")
+
+
+class BuyerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+
+
+class IsDedicatedStack(permissions.BasePermission):
+    message = "Only a dedicated store's stack asks the platform who holds a buyer token."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return on_root_host() and isinstance(request.auth, Tenant) and request.auth.is_dedicated
+
+
+class BuyerTokenCheckView(APIView):
+    """Who holds a buyer token, for a dedicated store's stack (its database has no buyers; see
+    storefront.buyers.control_plane). Authenticated with the store's publishing token, and only a dedicated
+    store's: a shared store reads `public` itself. The stack sends the token's SHA-256, never the token."""
+
+    authentication_classes = [PublishingTokenAuthentication]
+    permission_classes = [IsDedicatedStack]
+
+    @extend_schema(request=BuyerTokenCheckSerializer, responses={200: BuyerSerializer, 404: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        data = BuyerTokenCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        buyer = services.buyer_for_digest(data.validated_data["digest"])
+        if buyer is None:
+            body = {"code": "unknown_buyer_token", "detail": "No active buyer holds this token."}
+            return Response(body, status=status.HTTP_404_NOT_FOUND)
+        return Response({"id": buyer.id, "email": buyer.email, "name": buyer.name})

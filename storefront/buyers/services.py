@@ -6,10 +6,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from storefront.buyers import control_plane
 from storefront.buyers.models import Buyer, BuyerToken
 from tenants.db_backend import connection
 
@@ -81,12 +83,21 @@ def is_buyer_token(raw: str) -> bool:
 
 
 def buyer_for_token(raw: str) -> BuyerPrincipal | None:
-    """The active buyer holding `raw`, on any host. One query, schema-qualified: on a store host the
-    request's search path starts with the store's schema, and buyers live in `public`."""
+    """The active buyer holding `raw`, on any host. A dedicated stack's database has no buyers: there the
+    control plane is asked (`control_plane.remote_buyer`; ControlPlaneUnavailable if it cannot answer)."""
+    if settings.TENANCY_MODE == "dedicated":
+        found = control_plane.remote_buyer(_digest(raw))
+        return BuyerPrincipal(*found) if found else None
+    return buyer_for_digest(_digest(raw))
+
+
+def buyer_for_digest(digest: str) -> BuyerPrincipal | None:
+    """The active buyer whose token's SHA-256 is `digest`, in the control plane. One query, schema-qualified:
+    on a store host the request's search path starts with the store's schema, and buyers live in `public`."""
     return _one_buyer(
         f'SELECT b.id, b.email, b.name FROM public."{_TABLES["token"]}" t'
         f' JOIN public."{_TABLES["buyer"]}" b ON b.id = t.buyer_id WHERE t.digest = %s AND b.is_active',
-        [_digest(raw)],
+        [digest],
     )
 
 

@@ -190,10 +190,22 @@ def _digest(token: str) -> str:
 def issue_publishing_token(tenant: Tenant) -> str:
     """A new token for the store's batch API (replacing any earlier one); shown once, kept hashed."""
     token = "lbp_" + secrets.token_urlsafe(32)
-    PublishingToken.objects.update_or_create(tenant=tenant, defaults={"key_hash": _digest(token)})
+    register_publishing_token(tenant, token)
     return token
+
+
+def register_publishing_token(tenant: Tenant, token: str) -> None:
+    """Make `token`, made elsewhere, the store's publishing token (replacing any earlier one): the `local`
+    provisioning backend derives its stacks' own (provisioning.stack_environment)."""
+    PublishingToken.objects.update_or_create(tenant=tenant, defaults={"key_hash": _digest(token)})
 
 
 def tenant_for_publishing_token(token: str) -> Tenant | None:
     found = PublishingToken.objects.select_related("tenant").filter(key_hash=_digest(token)).first()
     return found.tenant if found else None
+
+
+def publishing_token_digest(tenant_id: int) -> str:
+    """The SHA-256 of the store's publishing token ("" if it has none): what the platform and the store's
+    stack both know, the stack by hashing its token (storefront.payments.forwarding signs with it)."""
+    return PublishingToken.objects.filter(tenant_id=tenant_id).values_list("key_hash", flat=True).first() or ""

@@ -1,5 +1,6 @@
 """Card payments' API: a store's owner connects the store's Stripe account (store host), and Stripe
-tells the platform what happened to stores' payments (the Connect webhook, root host)."""
+tells the platform what happened to stores' payments (the Connect webhook, root host), which hands a
+dedicated store's events on to its stack (the forwarded-event endpoint, the stack's store host)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ import logging
 from typing import Any
 
 import stripe
+from django.conf import settings
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.stripe_gateway import webhooks
-from storefront.payments import services, stripe_events
+from storefront.payments import forwarding, services, stripe_events
 from storefront.payments.models import StripeAccount
 from storefront.payments.providers import PaymentFailed
 from tenants.permissions import IsStoreOwner
@@ -96,5 +99,40 @@ class ConnectWebhookView(APIView):
         except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:
             # Nothing was applied or recorded: a 5xx has Stripe deliver the event again.
             logger.warning("connect event left for redelivery", extra={"event": event.get("id"), "error": str(error)})
+            return Response({"code": "stripe_unavailable", "detail": "Deliver the event again."}, status=503)
+        except forwarding.StackUnavailable as error:
+            logger.warning("connect event left for redelivery", extra={"event": event.get("id"), "error": str(error)})
+            return Response({"code": "store_stack_unavailable", "detail": "Deliver the event again."}, status=503)
+        return Response({"outcome": outcome})
+
+
+class ForwardedEventSerializer(serializers.Serializer):
+    event = serializers.RegexField(r"^evt_[A-Za-z0-9_]{1,250}$")
+    account = serializers.RegexField(r"^acct_[A-Za-z0-9_]{1,58}$")
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class ForwardedConnectEventView(APIView):
+    """`POST /internal/payments/stripe/events` on a dedicated store's stack: the platform hands on a Connect
+    event of the store's account, signed with the key both hold (storefront.payments.forwarding). Anywhere
+    else (the platform's own hosts, a stack without a publishing token) there is no such page."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request) -> Response:
+        key = forwarding.stack_key()
+        if settings.TENANCY_MODE != "dedicated" or not key:
+            raise NotFound()
+        if not forwarding.is_signed(request.body, request.headers.get(forwarding.SIGNATURE_HEADER, ""), key):
+            return Response({"code": "bad_signature", "detail": "Not signed by the platform."}, status=403)
+        data = ForwardedEventSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            outcome = stripe_events.apply_forwarded_event(data.validated_data["event"], data.validated_data["account"])
+        except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:
+            # Nothing was applied or recorded: the platform answers Stripe 503, and Stripe delivers it again.
+            logger.warning("forwarded event left for redelivery", extra={"error": str(error)})
             return Response({"code": "stripe_unavailable", "detail": "Deliver the event again."}, status=503)
         return Response({"outcome": outcome})

@@ -110,8 +110,9 @@ class StripeConnectPayments:
         self._account()
 
     def _key(self, number: str, what: str) -> str:
+        # By slug, unique across the platform: a dedicated store's id is its stack's own row (1 on every stack).
         store = current_store()
-        return f"lb-{store.pk if store else 'store'}-{number}-{what}"
+        return f"lb-{store.slug if store else 'store'}-{number}-{what}"
 
     def start(self, payment: PaymentRequest) -> PaymentStart:
         account = self._account()

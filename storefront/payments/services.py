@@ -36,7 +36,8 @@ def start_onboarding(*, email: str, return_url: str, refresh_url: str) -> tuple[
                     "metadata": {"localbazaar_tenant": str(store.pk), "localbazaar_store": store.slug},
                     "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
                 },
-                options={"idempotency_key": f"lb-{store.pk}-connect-account"},
+                # By slug: a dedicated store's id is its stack's own row, the same (1) on every stack.
+                options={"idempotency_key": f"lb-{store.slug}-connect-account"},
             )
             with transaction.atomic():
                 StripeAccount.objects.get_or_create(account_id=remote.id)

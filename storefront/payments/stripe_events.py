@@ -1,6 +1,7 @@
 """Stripe's Connect events about stores' payments: verified (billing's signature check, with the Connect
 endpoint's own secret), routed to the store the connected account belongs to, applied once per event
-id in that store's schema, in any order.
+id in that store's schema, in any order. A dedicated store's events are handed on to its own stack, which
+reads them back from Stripe and applies them in its own database (storefront.payments.forwarding).
 
 Order independence comes from re-fetching: an event only says which PaymentIntent, charge or account
 changed; its state now is read back from Stripe and the order moved to match (through the orders
@@ -22,6 +23,7 @@ from django_tenants.utils import tenant_context
 from billing.stripe_gateway.client import stripe_client
 from storefront.orders import services as orders
 from storefront.orders.models import Order
+from storefront.payments import forwarding
 from storefront.payments.models import PaymentEvent, StripeAccount
 from storefront.payments.providers import PaymentFailed, payment_provider
 from tenants.models import Tenant
@@ -39,8 +41,8 @@ ACCOUNT_TENANT_SECONDS = 3600
 
 
 def tenant_for_account(client: stripe.StripeClient, account_id: str) -> Tenant | None:
-    """The store whose connected account this is: the account's own metadata, as the platform wrote it
-    when it made the account (read from Stripe, remembered for an hour)."""
+    """The store whose connected account this is: the account's own metadata, as the store's code wrote it
+    when it made the account (read from Stripe; the platform's id of the store remembered for an hour)."""
     key = f"payments:account-tenant:{account_id}"
     tenant_id = cache.get(key)
     if tenant_id is None:
@@ -48,10 +50,24 @@ def tenant_for_account(client: stripe.StripeClient, account_id: str) -> Tenant |
             account = client.v1.accounts.retrieve(account_id)
         except stripe.InvalidRequestError:
             return None
-        metadata = account.to_dict().get("metadata") or {}
-        tenant_id = int(metadata.get("localbazaar_tenant") or 0)
+        tenant_id = _owner_id(account.to_dict().get("metadata") or {})
         cache.set(key, tenant_id, ACCOUNT_TENANT_SECONDS)
     return Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
+
+
+def _owner_id(metadata: dict[str, Any]) -> int:
+    """The platform's id of the store named by an account's metadata, or 0. There is no other record of who
+    owns an account: the store writes `localbazaar_store` (its slug, the same on the platform and on its own
+    stack) and `localbazaar_tenant` (its id where it runs: the platform's for a shared store, but its stack's
+    own row for a dedicated one, 1 on every stack). So a dedicated store is known by its slug, and a shared
+    store must match both, as before."""
+    slug = str(metadata.get("localbazaar_store") or "")
+    tenant = Tenant.objects.filter(slug=slug).only("pk", "tenancy").first() if slug else None
+    if tenant is None:
+        return 0
+    if tenant.is_dedicated or str(tenant.pk) == str(metadata.get("localbazaar_tenant") or ""):
+        return int(tenant.pk)
+    return 0
 
 
 def process_connect_event(event: dict[str, Any], client: stripe.StripeClient | None = None) -> str:
@@ -65,19 +81,42 @@ def process_connect_event(event: dict[str, Any], client: stripe.StripeClient | N
     tenant = tenant_for_account(client, account_id)
     if tenant is None:
         return f"ignored: {account_id} is no store's account"
+    if tenant.is_dedicated:
+        # Its orders are in its own database: its stack re-fetches the event and applies it there.
+        return forwarding.forward_event(tenant, str(event["id"]), account_id)
     with tenant_context(tenant):
-        known = StripeAccount.objects.filter(account_id=account_id).exists()
-        if not known:
+        if not StripeAccount.objects.filter(account_id=account_id).exists():
             return f"ignored: {tenant.slug} has no account {account_id}"
-        try:
-            with transaction.atomic():
-                PaymentEvent.objects.create(event_id=event["id"], type=event["type"])
-                outcome = _apply(client, account_id, event)
-                PaymentEvent.objects.filter(event_id=event["id"]).update(outcome=outcome[:200])
-        except IntegrityError:
-            if PaymentEvent.objects.filter(event_id=event["id"]).exists():
-                return "duplicate"
-            raise
+        return _apply_once(client, account_id, event)
+
+
+def apply_forwarded_event(event_id: str, account_id: str, client: stripe.StripeClient | None = None) -> str:
+    """On a dedicated store's stack: the platform handed on an event of this store's account, by id only.
+    The event itself is read back from Stripe on the store's own account (nothing the platform said is
+    taken for it) and applied as the platform applies a shared store's, once per event id."""
+    if not StripeAccount.objects.filter(account_id=account_id).exists():
+        return f"ignored: this store has no account {account_id}"
+    client = client or stripe_client()
+    try:
+        event = client.v1.events.retrieve(event_id, options={"stripe_account": account_id}).to_dict()
+    except stripe.InvalidRequestError:
+        return f"ignored: Stripe has no event {event_id} on {account_id}"
+    if event.get("account") != account_id or event.get("type") not in HANDLED:
+        return "ignored"
+    return _apply_once(client, account_id, event)
+
+
+def _apply_once(client: stripe.StripeClient, account_id: str, event: dict[str, Any]) -> str:
+    """Apply `event` in the current schema, its id recorded in the same transaction: a redelivery finds it."""
+    try:
+        with transaction.atomic():
+            PaymentEvent.objects.create(event_id=event["id"], type=event["type"])
+            outcome = _apply(client, account_id, event)
+            PaymentEvent.objects.filter(event_id=event["id"]).update(outcome=outcome[:200])
+    except IntegrityError:
+        if PaymentEvent.objects.filter(event_id=event["id"]).exists():
+            return "duplicate"
+        raise
     logger.info("stripe connect event", extra={"event": event["id"], "type": event["type"], "outcome": outcome})
     return outcome
 

@@ -38,7 +38,9 @@ def test_a_stack_gets_none_of_the_platforms_secrets_and_a_key_and_database_role_
     for name, value in PLATFORM_SECRETS.items():
         assert value not in pottery.values(), name
     assert not {name for name in pottery if name.startswith(("STRIPE_", "AWS_"))}
-    assert "MARKETPLACE_PUBLISHING_TOKEN" not in pottery
+    # Its publishing token (the platform's API) is its own: not the platform's, not another stack's
+    assert pottery["MARKETPLACE_PUBLISHING_TOKEN"].startswith("lbp_")
+    assert pottery["MARKETPLACE_PUBLISHING_TOKEN"] != weaving["MARKETPLACE_PUBLISHING_TOKEN"]
     # The stack signs with a key of its own: the same on every start, another stack's is different
     assert len(pottery["SECRET_KEY"]) >= 50
     assert pottery["SECRET_KEY"] == dedicated_environment("pottery", "lb_dedicated_pottery")["SECRET_KEY"]
@@ -52,3 +54,19 @@ def test_a_stack_gets_none_of_the_platforms_secrets_and_a_key_and_database_role_
     assert pottery["TENANCY_MODE"] == "dedicated" and pottery["READ_DOTENV"] == "0"
     # Behind the platform's front proxy: one hop more than the platform trusts, so throttles see the buyer.
     assert pottery["NUM_PROXIES"] == "1"
+
+
+def test_a_stack_takes_cards_only_with_the_key_made_for_stacks_never_the_platforms(monkeypatch, settings):
+    # Given a platform with its own Stripe key, and a key it makes for its stacks
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_live_platform")
+    settings.STRIPE_SECRET_KEY = "sk_live_platform"
+    settings.STRIPE_API_BASE = "https://stripe.example"
+    settings.DEDICATED_STRIPE_SECRET_KEY = "rk_live_for_stacks"
+
+    # When it builds a stack's environment
+    pottery = dedicated_environment("pottery", "lb_dedicated_pottery")
+
+    # Then the stack gets the stacks' key and Stripe's address, never the platform's own key
+    assert pottery["STRIPE_SECRET_KEY"] == "rk_live_for_stacks"
+    assert pottery["STRIPE_API_BASE"] == "https://stripe.example"
+    assert "sk_live_platform" not in pottery.values()

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from provisioning.backends.local import _die_with_parent, database_exists, dedicated_environment
+from storefront.marketplace.services import register_publishing_token
 from tenants import lifecycle
 from tenants.models import Tenant
 
@@ -51,6 +52,9 @@ class Command(BaseCommand):
         address, bound_port = listener.getsockname()[:2]
         upstream = f"http://{address}:{bound_port}"
         env = dedicated_environment(tenant.slug, tenant.database_name)
+        # The stack calls the platform with a publishing token of its own (dedicated_environment): make it the
+        # store's, so its listings, buyers' sign-ins and Connect events are accepted for this store only.
+        register_publishing_token(tenant, env["MARKETPLACE_PUBLISHING_TOKEN"])
         # The socket already listens: requests that arrive while gunicorn boots wait in its backlog.
         web = [
             sys.executable,

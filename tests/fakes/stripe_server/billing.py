@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tests.fakes.stripe_server.catalog import CatalogOps
+from tests.fakes.stripe_server.connect import ACCOUNT
 from tests.fakes.stripe_server.forms import as_bool, as_int
 from tests.fakes.stripe_server.state import StripeError, created_filter, list_object, required
 
@@ -320,6 +321,7 @@ class BillingOps(CatalogOps):
 
     def get_event(self, params: dict[str, Any], event_id: str) -> dict[str, Any]:
         event = next((e for e in self.events if e["id"] == event_id), None)
-        if event is None:
+        # As on Stripe, a connected account's event is found only with its Stripe-Account header.
+        if event is None or event.get("account", "") != params.get(ACCOUNT, ""):
             raise StripeError(404, f"No such event: '{event_id}'", code="resource_missing", param="id")
         return event
