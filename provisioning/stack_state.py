@@ -9,6 +9,8 @@ import time
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from billing.models import Plan, Subscription
+from billing.services import start_subscription
 from provisioning import notifications
 from provisioning.backends.base import Outcome, StepContext, StepFailed
 from storefront.catalog.models import ImportJob
@@ -45,10 +47,23 @@ def switch_routing(ctx: StepContext) -> Outcome:
             )
         except lifecycle.IllegalTransition as error:
             raise StepFailed(f"{error} Routing was left alone.") from error
+        _start_billing(tenant)
         transaction.on_commit(lambda: notifications.send_store_live(tenant))
     ctx.say(f"{tenant.slug} is live, served from database {tenant.database_name}.")
     logger.info("dedicated tenant live", extra={"tenant": tenant.slug, "database": tenant.database_name})
     return Outcome.DONE
+
+
+def _start_billing(tenant: Tenant) -> None:
+    """A new dedicated store is billed from the moment it goes live, in the same transaction: never live
+    without a subscription, nor billed for a stack that never opened (its plan was chosen at signup). An
+    upgraded shared store keeps the subscription it has; its move to the dedicated plan goes through staff."""
+    if Subscription.objects.filter(tenant=tenant).exists():
+        return
+    plan = Plan.objects.filter(code=tenant.plan_code, tenancy=Tenant.Tenancy.DEDICATED).first()
+    if plan is None:
+        raise StepFailed(f"No dedicated plan {tenant.plan_code!r} to bill {tenant.slug} on; the store stays closed.")
+    start_subscription(tenant, plan)
 
 
 def close_shared_store(ctx: StepContext) -> Outcome:

@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import check_password
 from django.core import mail
 from django_tenants.utils import schema_exists
 
+from billing.models import Subscription
 from tenants.accounts.models import User
 from tenants.models import Tenant
 from tests.conftest import STRONG_PASSWORD, store_api
@@ -47,6 +48,10 @@ def test_an_approved_request_runs_to_a_live_store_in_its_own_database(staff_api,
     assert tenant.status == "active"
     assert tenant.database_name == f"{dedicated_prefix}pottery"
     assert tenant.pending_owner_password == ""
+    # Billed from the moment it is live, on the plan chosen at signup (none before: it was not live)
+    subscription = Subscription.objects.get(tenant=tenant)
+    assert (subscription.plan.code, subscription.status) == ("dedicated", "active")
+    assert subscription.current_period_start >= run.created_at
     # The owner can log in to the dedicated database with the password chosen at signup.
     with dedicated_database(tenant.database_name) as conn, conn.cursor() as cursor:
         cursor.execute(
