@@ -54,7 +54,8 @@ def _handoff(request: HttpRequest, buyer: services.BuyerPrincipal, store: Tenant
     return response
 
 
-def _root_buyer(request: HttpRequest) -> services.BuyerPrincipal | None:
+def root_buyer(request: HttpRequest) -> services.BuyerPrincipal | None:
+    """The buyer signed in on the root domain (its session), if their account is still active."""
     buyer_id = request.session.get(ROOT_BUYER)
     return services.active_buyer(int(buyer_id)) if buyer_id else None
 
@@ -65,7 +66,7 @@ def _root_buyer(request: HttpRequest) -> services.BuyerPrincipal | None:
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         store = _store(request.GET.get("store", ""))
-        buyer = _root_buyer(request)
+        buyer = root_buyer(request)
         if buyer is not None and store is not None:
             return _handoff(request, buyer, store)  # already signed in here: straight back to the store
         form = SignInForm(initial={"store": store.slug if store else ""})
