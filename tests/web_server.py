@@ -18,10 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT = 20.0
 HTTP_TIMEOUT = 30.0
+
+
+def own_database_url() -> str:
+    """This test run's database, as another process (gunicorn, a worker) connects to it."""
+    params = connection.settings_dict
+    return f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
 
 
 def free_port() -> int:

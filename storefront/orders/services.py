@@ -364,6 +364,11 @@ def _start_payment(
     """Start the card payment of a committed order awaiting it (the provider makes one payment per
     order, however often this runs); the answer is kept under the checkout's key."""
     order = Order.objects.get(pk=order_id)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        # A retry after the order stopped waiting (its reservation ran out and it was cancelled): it says
+        # what became of the order and starts nothing (past Stripe's 24-hour key window, a new payment).
+        body = {"order": order_body(order), "payment": {"provider": order.payment_provider, "status": "not_started"}}
+        return Checkout(body, created=False)
     try:
         start = provider.start(PaymentRequest(order.pk, order.number, order.total, order.currency, order.email))
     except PaymentFailed:
@@ -413,7 +418,9 @@ def transition_order(order_id: int, target: str, *, actor: str, reason: str = ""
         if target == Order.Status.REFUNDED and not actor.startswith("stripe"):
             # The money goes back first; if the provider refuses, nothing here changes (PaymentFailed).
             provider.refund(order.payment_reference, order.number)
-        if target == Order.Status.CANCELLED and order.payment_reference and not actor.startswith("stripe"):
+        if target == Order.Status.CANCELLED and not actor.startswith("stripe"):
+            # Even with no reference saved (a worker killed between Stripe's answer and saving it): the
+            # provider finds the payment by the order's number, so nobody can pay a cancelled order.
             reference, number = order.payment_reference, order.number
             transaction.on_commit(lambda: provider.abandon(reference, number))
         move = transitions.stock_move(order.stock_hold, target)

@@ -164,12 +164,26 @@ class StripeConnectPayments:
 
     def abandon(self, reference: str, number: str) -> None:
         """Cancel a PaymentIntent nobody paid, so it can no longer succeed (best effort: a payment that
-        succeeds anyway for a cancelled order is refunded when its event arrives)."""
+        succeeds anyway for a cancelled order is refunded when its event arrives).
+
+        With no `reference` (the app never heard Stripe's answer), the order's intents are found by the
+        number in their metadata: Stripe's search lags creation by up to a minute, so an order whose
+        reservation expired is found, and one cancelled right after a failed start costs one empty search."""
         account = StripeAccount.objects.first()
-        if account is None or not reference:
+        if account is None:
             return
+        client = stripe_client()
         try:
-            stripe_client().v1.payment_intents.cancel(reference, options={"stripe_account": account.account_id})
+            if reference:
+                references = [reference]
+            else:
+                found = client.v1.payment_intents.search(
+                    params={"query": f"metadata['order_number']:'{number}'"},
+                    options={"stripe_account": account.account_id},
+                )
+                references = [intent.id for intent in found.data if intent.status not in ("succeeded", "canceled")]
+            for intent_id in references:
+                client.v1.payment_intents.cancel(intent_id, options={"stripe_account": account.account_id})
         except stripe.StripeError:
             return
 

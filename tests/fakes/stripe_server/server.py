@@ -1,8 +1,9 @@
 """The fake Stripe's HTTP side: Stripe's routes, form-encoded requests, JSON answers, bearer auth,
-``Idempotency-Key`` replays, injected failures; served from a thread on a free port."""
+``Idempotency-Key`` replays, injected failures and held answers; served from a thread on a free port."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -18,6 +19,7 @@ from tests.fakes.stripe_server.forms import parse_form
 from tests.fakes.stripe_server.state import StripeError
 
 _ID = r"([A-Za-z0-9_]+)"
+HOLD_SECONDS = 60.0
 ROUTES: list[tuple[str, str, str]] = [
     ("POST", r"/v1/products", "create_product"),
     ("GET", r"/v1/products", "list_products"),
@@ -48,6 +50,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", rf"/v1/accounts/{_ID}", "get_account"),
     ("POST", r"/v1/account_links", "create_account_link"),
     ("POST", r"/v1/payment_intents", "create_payment_intent"),
+    ("GET", r"/v1/payment_intents/search", "search_payment_intents"),  # before the id's route
     ("GET", rf"/v1/payment_intents/{_ID}", "get_payment_intent"),
     ("POST", rf"/v1/payment_intents/{_ID}/cancel", "cancel_payment_intent"),
     ("GET", rf"/v1/charges/{_ID}", "get_charge"),
@@ -60,7 +63,13 @@ class FakeStripe(BillingOps, ElementsOps):
     """A stateful fake of the parts of Stripe's API that LocalBazaar uses.
 
     ``fail_next[path] = n`` makes the next n requests to ``path`` answer 500 (an outage);
+    ``hold_next[path] = threading.Event()`` lets the next request to ``path`` do its work (objects made,
+    its answer kept for its Idempotency-Key) and then holds the answer until the event is set: the
+    moment a client dies after Stripe acted but before it heard (at most ``HOLD_SECONDS``);
     ``meter_event_requests`` counts every meter-event request, resends included.
+
+    Idempotency-Keys are kept per account, as Stripe keeps them: the same key with the same endpoint and
+    parameters answers the first request's answer again; with others, a 400 ``idempotency_error``.
     """
 
     api_key = "sk_test_fake"
@@ -68,6 +77,7 @@ class FakeStripe(BillingOps, ElementsOps):
     def __init__(self, webhook_secret: str = "whsec_fake") -> None:
         super().__init__(webhook_secret)
         self.fail_next: dict[str, int] = {}
+        self.hold_next: dict[str, threading.Event] = {}
         self.meter_event_requests = 0
         self._server: ThreadingHTTPServer | None = None
 
@@ -87,9 +97,19 @@ class FakeStripe(BillingOps, ElementsOps):
     def dispatch(
         self, method: str, path: str, params: dict[str, Any], idempotency_key: str, account: str = ""
     ) -> tuple[int, Any]:
+        answer = self._dispatch(method, path, params, idempotency_key, account)
+        hold = self.hold_next.pop(path, None)
+        if hold is not None:
+            hold.wait(HOLD_SECONDS)  # outside the lock: retries meanwhile are answered
+        return answer
+
+    def _dispatch(
+        self, method: str, path: str, params: dict[str, Any], idempotency_key: str, account: str
+    ) -> tuple[int, Any]:
         if account:
             params[ACCOUNT] = account
-        replay_key = (f"{account}{path}", idempotency_key)
+        replay_key = (account, idempotency_key)
+        request = (method, path, copy.deepcopy(params))
         with self.lock:
             self.requests += 1
             if path == "/v1/billing/meter_events":
@@ -98,7 +118,15 @@ class FakeStripe(BillingOps, ElementsOps):
                 self.fail_next[path] -= 1
                 return 500, StripeError(500, "Injected outage.", kind="api_error").body()
             if idempotency_key and replay_key in self.idempotent_responses:
-                return self.idempotent_responses[replay_key]
+                first_request, first_answer = self.idempotent_responses[replay_key]
+                if first_request != request:
+                    message = (
+                        f"Keys for idempotent requests can only be used with the same parameters they were first"
+                        f" used with. Try using a key other than '{idempotency_key}' if you meant to execute a"
+                        " different request."
+                    )
+                    return 400, StripeError(400, message, kind="idempotency_error").body()
+                return first_answer
             for route_method, pattern, name in _COMPILED:
                 match = pattern.fullmatch(path)
                 if match and route_method == method:
@@ -108,7 +136,8 @@ class FakeStripe(BillingOps, ElementsOps):
                     except StripeError as error:
                         answer = (error.status, error.body())
                     if idempotency_key and method == "POST" and answer[0] < 500:
-                        self.idempotent_responses[replay_key] = answer
+                        # A snapshot, as Stripe replays the first answer, not the object as it is now.
+                        self.idempotent_responses[replay_key] = (request, copy.deepcopy(answer))
                     return answer
             return 404, StripeError(404, f"Unrecognized request URL ({method}: {path}).").body()
 
@@ -152,12 +181,15 @@ class FakeStripe(BillingOps, ElementsOps):
 
             def _send(self, status: int, payload: Any) -> None:
                 data = json.dumps(payload, default=str).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", fake.new_id("req"))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("Request-Id", fake.new_id("req"))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client died waiting (hold_next): Stripe acted all the same
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 self._answer("GET")

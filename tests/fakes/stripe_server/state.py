@@ -55,7 +55,8 @@ class FakeState:
         self.webhook_secret = webhook_secret
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
         self.events: list[dict[str, Any]] = []
-        self.idempotent_responses: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        # (account, key) -> the first request (method, path, params) and its answer (status, body)
+        self.idempotent_responses: dict[tuple[str, str], tuple[tuple[str, str, dict[str, Any]], tuple[int, Any]]] = {}
         self.clock_offset = 0  # seconds added to the wall clock (test clocks)
         self.requests = 0
         self.base_url = ""
