@@ -41,6 +41,8 @@ SHARED_APPS = [
     "provisioning",
     "storefront.marketplace",
     "storefront.buyers",
+    # Buyers' order history across stores, fed by each store's order outbox (storefront.publishing).
+    "storefront.purchases",
     # Only for its `seed_demo` command (make dev's demo data); the product never imports it.
     "devtools",
     "django.contrib.contenttypes",
@@ -371,6 +373,7 @@ CELERY_BEAT_SCHEDULE = {
     "refill-schema-pool": {"task": "tenants.refill_schema_pool", "schedule": 60.0},
     "resume-stalled-provisioning-runs": {"task": "provisioning.resume_stalled_runs", "schedule": 60.0},
     "sweep-pending-publications": {"task": "marketplace.sweep_pending_publications", "schedule": 60.0},
+    "sweep-pending-order-changes": {"task": "purchases.sweep_pending_order_changes", "schedule": 60.0},
     "close-billing-periods": {"task": "billing.close_due_periods", "schedule": 300.0},
     "enforce-billing-grace-period": {"task": "billing.enforce_grace_period", "schedule": 3600.0},
     "flush-api-request-counts": {"task": "billing.flush_api_request_counts", "schedule": USAGE_FLUSH_SECONDS},

@@ -12,9 +12,13 @@ from provisioning import api as provisioning_api
 from provisioning import console as provisioning_console
 from storefront.buyers import api as buyers_api
 from storefront.buyers import web as buyers_web
+from storefront.buyers import web_email_links as buyers_email_links
+from storefront.buyers import web_profile as buyers_profile
 from storefront.marketplace import api as marketplace_api
 from storefront.marketplace import pages as marketplace_pages
 from storefront.payments import api as payments_api
+from storefront.purchases import api as purchases_api
+from storefront.purchases import pages as purchases_pages
 from tenants import api as tenants_api
 from tenants import console
 from tenants.accounts import api as accounts_api
@@ -25,6 +29,20 @@ urlpatterns = [
     path("signup/", onboarding_views.signup, name="signup"),
     path("buyers/sign-in/", buyers_web.sign_in, name="buyer-sign-in"),
     path("buyers/sign-up/", buyers_web.sign_up, name="buyer-sign-up"),
+    path("buyers/sign-out/", buyers_profile.sign_out, name="buyer-sign-out"),
+    path("buyers/me/", buyers_profile.profile, name="buyer-profile"),
+    path("buyers/me/password/", buyers_profile.change_password, name="buyer-change-password"),
+    path("buyers/me/close/", buyers_profile.close_account, name="buyer-close-account"),
+    path("buyers/verify/", buyers_email_links.send_verification_link, name="buyer-send-verification"),
+    path("buyers/verify/<str:token>/", buyers_email_links.verify_email, name="buyer-verify-email"),
+    path("buyers/password-reset/", buyers_email_links.password_reset, name="buyer-password-reset"),
+    path("buyers/password-reset/sent/", buyers_email_links.password_reset_sent, name="buyer-password-reset-sent"),
+    path(
+        "buyers/password-reset/<str:uid>/<str:token>/",
+        buyers_email_links.password_reset_confirm,
+        name="buyer-password-reset-confirm",
+    ),
+    path("buyers/orders/", purchases_pages.your_orders, name="buyer-orders"),
     path("console/", console.tenant_list, name="console-tenants"),
     path("console/tenants/<slug:slug>/suspend", console.suspend, name="console-suspend"),
     path("console/tenants/<slug:slug>/reactivate", console.reactivate, name="console-reactivate"),
@@ -57,7 +75,10 @@ urlpatterns = [
     path("api/v1/signup", onboarding_api.SignupView.as_view(), name="api-signup"),
     path("api/v1/buyers", buyers_api.BuyerSignupView.as_view(), name="api-buyers"),
     path("api/v1/buyers/token", buyers_api.BuyerTokenView.as_view(), name="api-buyer-token"),
+    path("api/v1/buyers/me", buyers_api.BuyerMeView.as_view(), name="api-buyer-me"),
     path("api/v1/buyers/token/check", buyers_api.BuyerTokenCheckView.as_view(), name="api-buyer-token-check"),
+    path("api/v1/buyers/me/orders", purchases_api.BuyerOrdersView.as_view(), name="api-buyer-orders"),
+    path("api/v1/purchases/orders/batch", purchases_api.OrderBatchView.as_view(), name="api-buyer-orders-batch"),
     path("api/v1/payments/stripe/webhook", payments_api.ConnectWebhookView.as_view(), name="api-payments-webhook"),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/staff/tenants", tenants_api.StaffTenantListView.as_view(), name="api-staff-tenants"),

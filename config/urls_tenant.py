@@ -1,6 +1,7 @@
 """URLs of a store's own host."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
@@ -9,6 +10,7 @@ from storefront.images import views as images_views
 from storefront.payments import api as payments_api
 from tenants import views as tenants_views
 from tenants.accounts import api as accounts_api
+from tenants.accounts import password_reset
 
 router = SimpleRouter(trailing_slash=False)
 
@@ -17,6 +19,19 @@ urlpatterns = [
     path("accounts/handoff/", tenants_views.login_handoff, name="login-handoff"),
     # Before the admin's own routes, which would answer 404 for it.
     path("admin/billing/", include("billing.portal_urls")),
+    # A forgotten password, reset by a link mailed for this store's host (its admin login links here).
+    path("admin/password-reset/", password_reset.StorePasswordResetView.as_view(), name="admin_password_reset"),
+    path("admin/password-reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "admin/password-reset/<uidb64>/<token>/",
+        password_reset.StorePasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/password-reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/billing/", include("billing.urls")),

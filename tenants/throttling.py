@@ -3,7 +3,7 @@ pages. Both take their rates from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] and s
 client, so a client cannot double its allowance by switching between a form and its API twin.
 
 Throttling a new surface is one line: `throttle_scope = "auth"` on an API view, `@throttled("auth")` on a page
-(password reset, when it comes, is one of them).
+(the password resets of buyers and of store staff are among them).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from rest_framework.throttling import ScopedRateThrottle
 
 from tenants.client_address import client_ip
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 class ClientRateThrottle(ScopedRateThrottle):
@@ -42,7 +42,7 @@ def throttled(scope: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def throttled_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def throttled_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method == "POST":
                 throttle = ClientRateThrottle()
                 if not throttle.allow_request(request, throttled_view):  # type: ignore[arg-type]

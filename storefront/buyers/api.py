@@ -1,6 +1,7 @@
-"""Buyer accounts over the API, on the root host: sign up (`POST /api/v1/buyers`) and get a token
-(`POST /api/v1/buyers/token`). The token works on every store host for buyer endpoints only; a dedicated
-store's stack asks here who holds one (`POST /api/v1/buyers/token/check`)."""
+"""Buyer accounts over the API, on the root host: sign up (`POST /api/v1/buyers`), get a token
+(`POST /api/v1/buyers/token`), and the buyer's own account with it (`GET/PATCH/DELETE /api/v1/buyers/me`).
+The token works on every store host for buyer endpoints only; a dedicated store's stack asks here who holds
+one (`POST /api/v1/buyers/token/check`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from storefront.buyers import services
+from storefront.buyers.authentication import BuyerTokenAuthentication, request_buyer
+from storefront.buyers.models import Buyer
 from storefront.marketplace.api import PublishingTokenAuthentication
 from tenants.models import Tenant
 from tenants.permissions import on_root_host
@@ -103,3 +107,73 @@ class BuyerTokenCheckView(APIView):
             body = {"code": "unknown_buyer_token", "detail": "No active buyer holds this token."}
             return Response(body, status=status.HTTP_404_NOT_FOUND)
         return Response({"id": buyer.id, "email": buyer.email, "name": buyer.name})
+
+
+class IsBuyerOnRootHost(permissions.BasePermission):
+    """A buyer's token, on the marketplace's own host: a store's staff token is no buyer's (401)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return request_buyer(request) is not None and on_root_host()
+
+
+class BuyerProfileSerializer(serializers.ModelSerializer):
+    postcode = serializers.CharField(
+        max_length=16, required=False, allow_blank=True, help_text="A UK postcode (HX7 8AD) or its first part (HX7)."
+    )
+    email_verified = serializers.BooleanField(source="is_email_verified", read_only=True)
+
+    class Meta:
+        model = Buyer
+        fields = ["id", "email", "name", "town", "postcode", "email_verified", "email_verified_at"]
+        read_only_fields = ["id", "email", "email_verified_at"]
+
+
+class CloseAccountSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=128, write_only=True, help_text="The account's password.")
+
+
+class BuyerMeView(APIView):
+    """The buyer's own account. Closing it (DELETE, with the password) deactivates and empties it; its
+    tokens stop working at once on every store host (within a minute on a dedicated store's)."""
+
+    authentication_classes = [BuyerTokenAuthentication]
+    permission_classes = [IsBuyerOnRootHost]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Only the password-checking DELETE shares the sign-in's allowance; reading and editing are free
+        # (the scoped throttle lets a view with no scope through).
+        self.throttle_scope = "auth" if self.request.method == "DELETE" else ""
+        return super().get_throttles()
+
+    def _account(self, request: Request) -> Buyer:
+        buyer = request_buyer(request)
+        account = services.active_buyer_account(buyer.id) if buyer is not None else None
+        if account is None:  # closed between the token check and here
+            raise exceptions.AuthenticationFailed("Invalid or revoked buyer token.")
+        return account
+
+    @extend_schema(responses={200: BuyerProfileSerializer}, tags=["buyers"])
+    def get(self, request: Request) -> Response:
+        return Response(BuyerProfileSerializer(self._account(request)).data)
+
+    @extend_schema(request=BuyerProfileSerializer, responses={200: BuyerProfileSerializer}, tags=["buyers"])
+    def patch(self, request: Request) -> Response:
+        account = self._account(request)
+        data = BuyerProfileSerializer(account, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            services.update_profile(account, **data.validated_data)
+        except services.BuyerRefused as error:
+            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(BuyerProfileSerializer(account).data)
+
+    @extend_schema(request=CloseAccountSerializer, responses={204: None, 400: OpenApiTypes.OBJECT}, tags=["buyers"])
+    def delete(self, request: Request) -> Response:
+        account = self._account(request)
+        data = CloseAccountSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.close_account(account, data.validated_data["password"])
+        except services.BuyerRefused as error:
+            return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,12 +14,22 @@ class Buyer(models.Model):
     password = models.CharField(max_length=128)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the buyer opened the link mailed to them (storefront.buyers.verification). Unverified buyers
+    # still shop: the mark tells stores and the buyer that the address is really theirs.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Where the buyer shops from, as they typed it (a UK postcode is normalised: "HX7 8AD").
+    town = models.CharField(max_length=80, blank=True, default="")
+    postcode = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="buyer_email_unique_ci")]
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def set_password(self, raw: str) -> None:
         self.password = make_password(raw)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from storefront.buyers import control_plane
+from storefront.buyers import control_plane, links, notifications
 from storefront.buyers.models import Buyer, BuyerToken
 from tenants.db_backend import connection
 
@@ -58,6 +63,7 @@ def register_buyer(email: str, password: str, name: str = "") -> Buyer:
             buyer.save()
     except IntegrityError as error:
         raise BuyerRefused({"email": ["A buyer account with this email already exists."]}) from error
+    transaction.on_commit(lambda: notifications.send_verification_mail(buyer))
     return buyer
 
 
@@ -117,3 +123,139 @@ def _one_buyer(sql: str, params: list[object]) -> BuyerPrincipal | None:
 
 def buyer_principal(buyer: Buyer) -> BuyerPrincipal:
     return BuyerPrincipal(buyer.pk, buyer.email, buyer.name)
+
+
+def active_buyer_account(buyer_id: int) -> Buyer | None:
+    """The active Buyer row with this id, on the root host (where `public` is the search path)."""
+    return Buyer.objects.filter(pk=buyer_id, is_active=True).first()
+
+
+def session_auth_hash(buyer: Buyer) -> str:
+    """Kept in the root's session at sign-in: a new password changes it, which signs every other session out
+    (as Django's own session auth hash does for users)."""
+    return salted_hmac("storefront.buyers.session", buyer.password, algorithm="sha256").hexdigest()
+
+
+# Email verification. Unverified buyers shop as everyone else: verification only marks the address as theirs.
+
+
+def verify_email(link: links.VerificationLink) -> Buyer | None:
+    """Mark the address the (unexpired) link was sent to as verified; None if the account is closed or has
+    another address now. Opening the link again is harmless: the first time is kept."""
+    buyer = Buyer.objects.filter(pk=link.buyer_id, is_active=True, email__iexact=link.email).first()
+    if buyer is not None and buyer.email_verified_at is None:
+        buyer.email_verified_at = timezone.now()
+        Buyer.objects.filter(pk=buyer.pk, email_verified_at__isnull=True).update(
+            email_verified_at=buyer.email_verified_at
+        )
+    return buyer
+
+
+def send_new_verification_link(buyer_id: int) -> bool:
+    """Mail a fresh link to an active buyer whose address is not verified yet; False when none is needed."""
+    buyer = Buyer.objects.filter(pk=buyer_id, is_active=True, email_verified_at__isnull=True).first()
+    if buyer is None:
+        return False
+    transaction.on_commit(lambda: notifications.send_verification_mail(buyer))
+    return True
+
+
+# Passwords: reset by a mailed link, or changed knowing the current one.
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if an active buyer has this address. Says nothing either way (callers give the
+    same answer whether or not there is an account, so nobody learns who shops here)."""
+    buyer = Buyer.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if buyer is not None:
+        notifications.send_password_reset_mail(buyer)
+
+
+def buyer_for_reset_link(uid: str, token: str) -> Buyer | None:
+    """The active buyer a password reset link was made for, while it is unused and unexpired."""
+    buyer_id = links.buyer_id_from_reset_uid(uid)
+    buyer = Buyer.objects.filter(pk=buyer_id, is_active=True).first() if buyer_id else None
+    return buyer if buyer is not None and links.password_reset_tokens.check_token(buyer, token) else None
+
+
+def _set_new_password(buyer: Buyer, new_password: str, field: str) -> None:
+    try:
+        # The validators read the account's attributes (its email, for similarity): a Buyer has them.
+        validate_password(new_password, cast(Any, buyer))
+    except ValidationError as error:
+        raise BuyerRefused({field: list(error.messages)}) from error
+    buyer.set_password(new_password)
+
+
+@transaction.atomic
+def reset_password(buyer: Buyer, new_password: str) -> None:
+    """Set a new password from a reset link. The link dies with the old hash; every token the buyer's apps
+    hold is revoked (whoever forgot or lost the password may have lost a device too); and the address is
+    verified, since the link reached it."""
+    _set_new_password(buyer, new_password, "new_password")
+    buyer.email_verified_at = buyer.email_verified_at or timezone.now()
+    buyer.save(update_fields=["password", "email_verified_at"])
+    BuyerToken.objects.filter(buyer=buyer).delete()
+
+
+def change_password(buyer: Buyer, current_password: str, new_password: str) -> None:
+    if not buyer.check_password(current_password):
+        raise BuyerRefused({"current_password": ["That is not your current password."]})
+    _set_new_password(buyer, new_password, "new_password")
+    buyer.save(update_fields=["password"])
+
+
+# The profile.
+
+# A UK postcode, or just its outward code ("HX7 8AD", "hx78ad", "HX7"), as the marketplace's place search
+# reads them (storefront.marketplace.search_terms).
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})?$")
+
+
+def normalised_postcode(text: str) -> str:
+    """`text` as a UK postcode is written ("hx7  8ad" -> "HX7 8AD"), "" for blank; ValueError otherwise."""
+    compact = " ".join(text.upper().split())
+    if not compact:
+        return ""
+    match = _POSTCODE.match(compact)
+    if match is None:
+        raise ValueError(text)
+    return " ".join(part for part in match.groups() if part)
+
+
+def update_profile(
+    buyer: Buyer, *, name: str | None = None, town: str | None = None, postcode: str | None = None
+) -> Buyer:
+    """Change what is given of the buyer's name, town and postcode (blank clears it)."""
+    changed: list[str] = []
+    if postcode is not None:
+        try:
+            buyer.postcode = normalised_postcode(postcode)
+        except ValueError as error:
+            raise BuyerRefused({"postcode": ["Enter a UK postcode, like HX7 8AD (or just HX7)."]}) from error
+        changed.append("postcode")
+    if name is not None:
+        buyer.name = name.strip()
+        changed.append("name")
+    if town is not None:
+        buyer.town = town.strip()
+        changed.append("town")
+    if changed:
+        buyer.save(update_fields=changed)
+    return buyer
+
+
+@transaction.atomic
+def close_account(buyer: Buyer, password: str) -> None:
+    """Close the account for good, on the buyer's word (their password). The row stays, deactivated and
+    emptied of who they were, because stores keep the buyer's id on their orders (their own copies of the
+    order's name and address stay with the store, as its records); the address is free to sign up again."""
+    if not buyer.check_password(password):
+        raise BuyerRefused({"password": ["That is not your password."]})
+    buyer.email = f"deleted-{buyer.pk}@deleted.invalid"
+    buyer.name = buyer.town = buyer.postcode = ""
+    buyer.password = make_password(None)
+    buyer.is_active = False
+    buyer.email_verified_at = None
+    buyer.save(update_fields=["email", "name", "town", "postcode", "password", "is_active", "email_verified_at"])
+    BuyerToken.objects.filter(buyer=buyer).delete()

@@ -32,6 +32,7 @@ from storefront.payments.providers import (
     PaymentUnavailable,
     payment_provider,
 )
+from storefront.publishing import order_history
 from tenants.db_backend import connection
 from tenants.task_queue import enqueue
 
@@ -350,6 +351,7 @@ def _order_from_cart(
     else:
         _move_allocated(wanted, +1)
     OrderEvent.objects.create(order=order, to_status=status, actor=owner.label, reason="checkout")
+    order_history.record_order_change(order, [(line.title, line.quantity) for line in lines])
     CartItem.objects.filter(cart=cart).delete()
     _notify_on_commit(order.pk, status)
     if awaits:
@@ -405,7 +407,7 @@ def _notify_on_commit(order_id: int, status: str) -> None:
 
 def transition_order(order_id: int, target: str, *, actor: str, reason: str = "") -> Order:
     """Move an order to `target` if that is a legal move from where it is (IllegalTransition if not),
-    with what the move does to its stock, its usage and its buyer's inbox, in one transaction."""
+    with what the move does to its stock, its usage, its buyer's inbox and order history, in one transaction."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:
@@ -433,6 +435,7 @@ def transition_order(order_id: int, target: str, *, actor: str, reason: str = ""
             order.reserved_until = None
         order.save(update_fields=["status", "stock_hold", "reserved_until", "updated_at"])
         OrderEvent.objects.create(order=order, from_status=previous, to_status=target, actor=actor, reason=reason)
+        order_history.record_order_change(order)
         _notify_on_commit(order.pk, target)
     return order
 

@@ -62,24 +62,26 @@ class ApiPublisher:
         self.timeout = timeout
 
     def publish(self, tenant_id: int, version: int, records: Sequence[ListingRecord], seller: Seller) -> None:
-        body = json.dumps(batch_payload(version, records, seller)).encode()
-        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting, http(s) only
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                status = response.status
-        except urllib.error.HTTPError as error:
-            raise PublishFailed(
-                f"the marketplace refused the batch: HTTP {error.code} {error.read()[:500]!r}"
-            ) from error
-        except OSError as error:
-            raise PublishFailed(f"the marketplace is unreachable: {error}") from error
-        if not 200 <= status < 300:
-            raise PublishFailed(f"the marketplace answered HTTP {status}")
+        post_batch(self.url, self.token, batch_payload(version, records, seller), self.timeout)
+
+
+def post_batch(url: str, token: str, payload: dict[str, object], timeout: float) -> None:
+    """POST a batch to the platform with the store's publishing token; PublishFailed unless it answered 2xx."""
+    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting, http(s) only
+        url,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raise PublishFailed(f"the marketplace refused the batch: HTTP {error.code} {error.read()[:500]!r}") from error
+    except OSError as error:
+        raise PublishFailed(f"the marketplace is unreachable: {error}") from error
+    if not 200 <= status < 300:
+        raise PublishFailed(f"the marketplace answered HTTP {status}")
 
 
 def configured_publisher() -> ListingPublisher:
@@ -87,7 +89,12 @@ def configured_publisher() -> ListingPublisher:
     if kind == "index":
         return IndexPublisher()
     if kind == "api":
-        if not (settings.MARKETPLACE_API_URL and settings.MARKETPLACE_PUBLISHING_TOKEN):
-            raise PublishFailed("MARKETPLACE_API_URL and MARKETPLACE_PUBLISHING_TOKEN must be set to publish by API")
-        return ApiPublisher(settings.MARKETPLACE_API_URL, settings.MARKETPLACE_PUBLISHING_TOKEN)
+        return ApiPublisher(*api_settings())
     raise ValueError(f"unknown MARKETPLACE_PUBLISHER {kind!r}: use 'index' or 'api'")
+
+
+def api_settings() -> tuple[str, str]:
+    """(MARKETPLACE_API_URL, MARKETPLACE_PUBLISHING_TOKEN): where and as which store an `api` publisher posts."""
+    if not (settings.MARKETPLACE_API_URL and settings.MARKETPLACE_PUBLISHING_TOKEN):
+        raise PublishFailed("MARKETPLACE_API_URL and MARKETPLACE_PUBLISHING_TOKEN must be set to publish by API")
+    return settings.MARKETPLACE_API_URL, settings.MARKETPLACE_PUBLISHING_TOKEN
