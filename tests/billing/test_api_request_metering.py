@@ -178,6 +178,9 @@ def _database_url() -> str:
 
 def _session_gone(pid: int) -> bool:
     with connection.cursor() as cursor:
+        # Inside the test's transaction pg_stat_activity is a snapshot taken at its first read: drop it, or
+        # a session still ending at that read would look alive for the rest of the transaction.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)", [pid])
         return bool(cursor.fetchone()[0])
 

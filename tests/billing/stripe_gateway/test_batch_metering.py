@@ -61,6 +61,7 @@ def test_usage_ingested_through_the_api_and_resent_is_reported_once(synced, cust
 def waiting_on_a_lock(pid: int) -> bool:
     """Whether the backend ``pid`` is blocked on an advisory lock right now."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # pg_stat_activity is snapshotted per transaction
         cursor.execute(
             "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
             [pid],

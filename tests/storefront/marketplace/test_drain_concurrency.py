@@ -55,6 +55,7 @@ class GatedPublisher:
 def blocked_by(backend_pid: int) -> int:
     """How many database sessions are waiting for a lock `backend_pid` holds."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # pg_stat_activity is snapshotted per transaction
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [backend_pid])
         return int(cursor.fetchone()[0])
 
