@@ -71,6 +71,8 @@ TENANT_APPS = [
     "storefront.publishing",
     "storefront.orders",
     "storefront.payments",
+    # Product views, adds to cart and orders rolled up per product (storefront/analytics/recording.py).
+    "storefront.analytics",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 if TENANCY_MODE == "dedicated":
@@ -380,6 +382,7 @@ CELERY_BEAT_SCHEDULE = {
     "measure-storage": {"task": "billing.measure_storage", "schedule": USAGE_STORAGE_CHECK_SECONDS},
     "report-stripe-usage": {"task": "stripe_gateway.report_usage", "schedule": STRIPE_USAGE_REPORT_SECONDS},
     "release-expired-reservations": {"task": "orders.release_expired_reservations_everywhere", "schedule": 60.0},
+    "roll-up-product-analytics": {"task": "analytics.roll_up_everywhere", "schedule": 60.0},
 }
 if TENANCY_MODE == "dedicated":
     CELERY_BEAT_SCHEDULE["forward-usage"] = {"task": "billing.forward_usage", "schedule": USAGE_FORWARD_SECONDS}

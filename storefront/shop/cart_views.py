@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from storefront.analytics import recording
 from storefront.catalog import selectors as catalog
 from storefront.catalog.models import Product
 from storefront.orders import selectors, services
@@ -58,6 +59,7 @@ def add_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
         # The product page again, with what was wrong next to its form.
         context = {**product_context(request, product), "cart_errors": _messages(error.errors)}
         return render(request, "shop/product.html", context, status=400)
+    recording.record_add_to_cart(request, product.pk)
     messages.success(request, f"Added {quantity} × {product.title} to your cart.")
     return SeeOther("/cart/")
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from storefront.analytics import recording
 from storefront.catalog import browsing, selectors
 from storefront.catalog.models import Category, Product
 from storefront.orders.services import MAX_QUANTITY
@@ -83,6 +84,8 @@ def product_page(request: HttpRequest, product_id: int) -> HttpResponse:
     # Drafts and archived products don't exist for buyers: the same 404 as an id that was never used.
     if product is None or (product.status != Product.Status.ACTIVE and not _may_preview(request)):
         raise Http404("No such product in this store.")
+    if product.status == Product.Status.ACTIVE:  # the staff's previews of drafts are not buyers' views
+        recording.record_product_view(request, product.pk)
     return render(request, "shop/product.html", product_context(request, product))
 
 
