@@ -73,6 +73,8 @@ TENANT_APPS = [
     "storefront.payments",
     # Product views, adds to cart and orders rolled up per product (storefront/analytics/recording.py).
     "storefront.analytics",
+    # Buyers' conversations with the store (threads, replies, image attachments).
+    "storefront.messages",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 if TENANCY_MODE == "dedicated":
@@ -359,6 +361,12 @@ CELERY_TIMEZONE = "UTC"
 # direct upload stays valid, and the labeler ("local": colours, tags, shape; "rekognition": AWS DetectLabels).
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=15 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+# Messages between buyers and stores: the largest attached image, how many messages a buyer may send one store
+# in each window, and how long a side's mail waits to gather the messages that follow (one mail, not one each).
+MESSAGE_IMAGE_MAX_BYTES = env.int("MESSAGE_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
+MESSAGES_PER_BUYER = env.int("MESSAGES_PER_BUYER", default=20)
+MESSAGES_RATE_WINDOW_SECONDS = env.int("MESSAGES_RATE_WINDOW_SECONDS", default=600)
+MESSAGE_MAIL_DELAY_SECONDS = env.int("MESSAGE_MAIL_DELAY_SECONDS", default=300)
 IMAGE_UPLOAD_SECONDS = env.int("IMAGE_UPLOAD_SECONDS", default=600)
 IMAGE_LABELER = env("IMAGE_LABELER", default="local")
 REKOGNITION_REGION = env("REKOGNITION_REGION", default="") or AWS_S3_REGION_NAME or "eu-west-2"

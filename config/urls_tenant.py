@@ -42,6 +42,7 @@ urlpatterns = [
     path("api/v1/", include("storefront.images.urls")),
     path("api/v1/", include("storefront.orders.urls")),
     path("api/v1/", include("storefront.payments.urls")),
+    path("api/v1/", include("storefront.messages.urls")),
     path("media/<str:schema>/<path:name>", images_views.serve_media, name="store-media"),
     # A dedicated store's stack only: the platform hands on its Connect events (storefront.payments.forwarding).
     path("internal/payments/stripe/events", payments_api.ForwardedConnectEventView.as_view()),

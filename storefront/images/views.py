@@ -9,6 +9,7 @@ members are signed in."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
@@ -45,9 +46,14 @@ def serve_media(request: HttpRequest, schema: str, name: str) -> FileResponse:
         stream = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(stream, content_type=content_type)
     # Names never change content (a new upload gets a new name), so browsers may keep them.
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return inline_image(stream, content_type, cache_control="public, max-age=31536000, immutable")
+
+
+def inline_image(stream: Any, content_type: str, *, cache_control: str) -> FileResponse:
+    """A stored picture as itself, with the headers that keep a browser from running anything in it."""
+    response = FileResponse(stream, content_type=content_type)
+    response["Cache-Control"] = cache_control
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Content-Disposition"] = "inline"

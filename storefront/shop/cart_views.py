@@ -211,6 +211,8 @@ def order_page(request: HttpRequest, number: str) -> HttpResponse:
         "confirming": confirming,
         "card": _card_config(request, number, payment) if payment else None,
         "stripe_js_url": settings.STRIPE_JS_URL,
+        # A signed-in buyer's order may be asked about (storefront.shop.message_views).
+        "by_buyer": order.buyer_id is not None,
     }
     response = render(request, "shop/order.html", context)
     if payment:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from storefront.shop import account_views, cart_views, views
+from storefront.shop import account_views, cart_views, message_views, views
 
 urlpatterns = [
     path("", views.store_home, name="store-home"),
@@ -18,5 +18,9 @@ urlpatterns = [
     path("orders/<str:number>/", cart_views.order_page, name="store-order"),
     path("buyers/handoff/", account_views.handoff, name="store-buyer-handoff"),
     path("buyers/sign-out/", account_views.sign_out, name="store-buyer-sign-out"),
+    path("messages/", message_views.thread_list, name="store-messages"),
+    path("messages/new/", message_views.start_thread, name="store-message-new"),
+    path("messages/<int:thread_id>/", message_views.thread_page, name="store-message-thread"),
+    path("messages/<int:thread_id>/images/<int:message_id>/", message_views.thread_image, name="store-message-image"),
     path("orders/<str:number>/status/", cart_views.order_status, name="store-order-status"),
 ]
