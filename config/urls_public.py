@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing_api
-from billing import usage_api
+from billing import fleet_overview, usage_api
 from billing.stripe_gateway import api as stripe_api
 from onboarding import api as onboarding_api
 from onboarding import views as onboarding_views
@@ -44,6 +44,7 @@ urlpatterns = [
     ),
     path("buyers/orders/", purchases_pages.your_orders, name="buyer-orders"),
     path("console/", console.tenant_list, name="console-tenants"),
+    path("console/overview/", fleet_overview.overview_page, name="console-overview"),
     path("console/tenants/<slug:slug>/suspend", console.suspend, name="console-suspend"),
     path("console/tenants/<slug:slug>/reactivate", console.reactivate, name="console-reactivate"),
     path("console/tenants/<slug:slug>/approve", provisioning_console.approve, name="console-approve"),
