@@ -20,7 +20,9 @@ class Side(models.TextChoices):
 
 class Thread(models.Model):
     buyer_id = models.BigIntegerField(db_index=True)
-    # Kept from the buyer's account when they write, so the seller knows whom they answer and whom to mail.
+    # Kept from the buyer's account when they write, so the seller knows whom they answer. The shared platform
+    # mails the address the account has when a mail is due (none once it is closed); a dedicated stack, which
+    # holds no buyer accounts, mails this one.
     buyer_name = models.CharField(max_length=150, blank=True)
     buyer_email = models.EmailField(max_length=254)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
+from storefront.buyers.services import active_buyer
 from storefront.messages.models import Message, Side, Thread
 from tenants.accounts.models import Membership
 
@@ -15,6 +16,13 @@ def _words(message: Message) -> str:
     if not message.image:
         return message.body
     return f"{message.body} [a photo]" if message.body else "[a photo]"
+
+
+def _buyer_address(thread: Thread) -> list[str]:
+    if settings.TENANCY_MODE == "dedicated":
+        return [thread.buyer_email]
+    buyer = active_buyer(thread.buyer_id)
+    return [buyer.email] if buyer is not None else []
 
 
 def mail_side(thread_id: int, recipient: str, store_name: str, store_url: str) -> int:
@@ -32,7 +40,7 @@ def mail_side(thread_id: int, recipient: str, store_name: str, store_url: str) -
             return 0
         Message.objects.filter(pk__in=[message.pk for message in waiting]).update(notified=True)
         if recipient == Side.BUYER:
-            to = [thread.buyer_email]
+            to = _buyer_address(thread)
             link = f"{store_url}/messages/{thread.pk}/"
             who = store_name
         else:

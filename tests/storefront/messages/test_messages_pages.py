@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
+from rest_framework.test import APIClient
 
 from onboarding.services import SignupResult
 from storefront.messages import tasks
 from storefront.messages.models import Message, Thread
+from tests.conftest import ROOT_HOST, STRONG_PASSWORD
 from tests.storefront.conftest import admin_browser
 from tests.storefront.messages.conftest import photo
 from tests.storefront.shop.test_buyer_sign_in import handoff_token, on_store, root, sign_in_on_root
@@ -131,3 +133,20 @@ def test_the_store_blocks_a_buyer_from_its_admin(store, buyer, product) -> None:
     with tenant_context(store.tenant):
         assert Message.objects.count() == 1
         assert Thread.objects.get().seller_unread == 0  # read in the admin, and nothing new since
+
+
+def test_a_closed_account_is_mailed_nothing(store, buyer, product, mailoutbox) -> None:
+    browser = signed_in_on_store(store, buyer["buyer"]["email"])
+    thread_id = int(browser.post("/messages/new/", {"product": product, "body": "Hello"})["Location"].split("/")[-2])
+    admin_browser(store).post(f"/admin/store_messages/thread/{thread_id}/reply/", {"body": "Hello to you"})
+    account = APIClient(HTTP_HOST=ROOT_HOST, HTTP_AUTHORIZATION=f"Bearer {buyer['token']}")
+    closed = account.delete("/api/v1/buyers/me", {"password": STRONG_PASSWORD}, format="json")
+    assert closed.status_code == 204, closed.content
+
+    assert mail_now(store, thread_id, "buyer") == 0
+
+    assert mailoutbox == []
+    # And the closed account's session on the store's host writes nothing more
+    assert browser.post(f"/messages/{thread_id}/", {"body": "still here?"}).status_code == 302
+    with tenant_context(store.tenant):
+        assert Message.objects.count() == 2
