@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +32,7 @@ from django.utils import timezone
 
 from billing.models import UsageEvent
 from billing.usage_batches import MAX_BATCH_SIZE
+from tenants.platform_calls import PlatformRefused, PlatformUnreachable, post_json
 
 logger = logging.getLogger(__name__)
 
@@ -89,26 +88,16 @@ class ApiUsageSender:
         self.timeout = timeout
 
     def send(self, events: Sequence[PendingEvent]) -> None:
-        body = json.dumps({"events": [event.as_row() for event in events]}).encode()
-        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting, http(s) only
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
+        payload = {"events": [event.as_row() for event in events]}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                status = response.status
-        except urllib.error.HTTPError as error:
-            answer = error.read()[:20_000]
-            taken = _keys_taken(answer, len(events)) if error.code == 400 else None
+            post_json(self.url, self.token, payload, timeout=self.timeout)
+        except PlatformRefused as error:
+            taken = _keys_taken(error.answer, len(events)) if error.status == 400 else None
             if taken:
                 raise KeysTaken(taken) from error
-            raise ForwardFailed(f"the platform refused the usage: HTTP {error.code} {answer[:500]!r}") from error
-        except OSError as error:
+            raise ForwardFailed(f"the platform refused the usage: {error}") from error
+        except PlatformUnreachable as error:
             raise ForwardFailed(f"the platform is unreachable: {error}") from error
-        if not 200 <= status < 300:
-            raise ForwardFailed(f"the platform answered HTTP {status}")
 
 
 def _keys_taken(answer: bytes, size: int) -> set[int] | None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 
 from django.conf import settings
 from django.core.cache import cache
+
+from tenants.platform_calls import PlatformRefused, PlatformUnreachable, post_json
 
 logger = logging.getLogger(__name__)
 
@@ -58,20 +58,13 @@ def _ask(digest: str) -> tuple[int, str, str] | None:
     base, token = settings.MARKETPLACE_API_URL, settings.MARKETPLACE_PUBLISHING_TOKEN
     if not (base and token):
         raise ControlPlaneUnavailable("MARKETPLACE_API_URL and MARKETPLACE_PUBLISHING_TOKEN are not set on this stack.")
-    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting, http(s) only
-        base.rstrip("/") + CHECK_PATH,
-        data=json.dumps({"digest": digest}).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            body = json.loads(response.read())
+        body = json.loads(post_json(base.rstrip("/") + CHECK_PATH, token, {"digest": digest}, timeout=TIMEOUT_SECONDS))
         return int(body["id"]), str(body["email"]), str(body.get("name") or "")
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
+    except PlatformRefused as error:
+        if error.status == 404:
             return None  # the control plane knows no active buyer with that token
         # 401/403: the stack's own publishing token is wrong or not a dedicated store's; 5xx: its trouble.
-        raise ControlPlaneUnavailable(f"the control plane refused the check: HTTP {error.code}") from error
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ControlPlaneUnavailable(f"the control plane refused the check: HTTP {error.status}") from error
+    except (PlatformUnreachable, ValueError, KeyError, TypeError) as error:
         raise ControlPlaneUnavailable(f"the control plane did not answer the check: {error}") from error

@@ -9,9 +9,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -19,6 +16,7 @@ from django.conf import settings
 
 from storefront.marketplace import services as marketplace
 from storefront.marketplace.services import ListingRecord, Seller
+from tenants.platform_calls import PlatformRefused, PlatformUnreachable, post_json
 
 BATCH_PATH = "/api/v1/marketplace/listings/batch"
 
@@ -67,21 +65,12 @@ class ApiPublisher:
 
 def post_batch(url: str, token: str, payload: dict[str, object], timeout: float) -> None:
     """POST a batch to the platform with the store's publishing token; PublishFailed unless it answered 2xx."""
-    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting, http(s) only
-        url,
-        data=json.dumps(payload).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as error:
-        raise PublishFailed(f"the marketplace refused the batch: HTTP {error.code} {error.read()[:500]!r}") from error
-    except OSError as error:
+        post_json(url, token, payload, timeout=timeout)
+    except PlatformRefused as error:
+        raise PublishFailed(f"the marketplace refused the batch: {error}") from error
+    except PlatformUnreachable as error:
         raise PublishFailed(f"the marketplace is unreachable: {error}") from error
-    if not 200 <= status < 300:
-        raise PublishFailed(f"the marketplace answered HTTP {status}")
 
 
 def configured_publisher() -> ListingPublisher:
