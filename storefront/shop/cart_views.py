@@ -123,6 +123,9 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(request.POST, takes_cards=takes_cards)
     if not form.is_valid():
         return _checkout_page(request, form, status=400)
+    if guest_cart.signed_in_buyer(request) and guest_cart.still_signed_in(request) is None:
+        messages.error(request, "You were signed out: your account is closed. Nothing was ordered.")
+        return SeeOther("/cart/")
     try:
         checkout = services.place_order(
             guest_cart.session_owner_made(request),

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
-from storefront.buyers.services import BuyerPrincipal
+from storefront.buyers.services import BuyerPrincipal, active_buyer
 from storefront.catalog.models import Product
 from storefront.orders import services
 
@@ -24,6 +24,18 @@ PLACED_ORDERS_KEPT = 50
 def signed_in_buyer(request: HttpRequest) -> dict[str, Any] | None:
     """The buyer signed in on this store's host (storefront.buyers.web), as {"id", "email", "name"}."""
     buyer: dict[str, Any] | None = request.session.get(SIGNED_IN_BUYER)
+    return buyer
+
+
+def still_signed_in(request: HttpRequest) -> BuyerPrincipal | None:
+    """The signed-in buyer, asked again of the control plane before what acts in their name (checking out,
+    writing to the store): an account closed since ends this host's session, and None is returned."""
+    signed_in = signed_in_buyer(request)
+    if not signed_in:
+        return None
+    buyer = active_buyer(int(signed_in["id"]))
+    if buyer is None:
+        request.session.flush()
     return buyer
 
 

@@ -12,7 +12,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from storefront.buyers import services as buyers
 from storefront.messages import selectors, services
 from storefront.messages.attachments import image_response
 from storefront.messages.models import BODY_MAX, Side, Thread
@@ -29,12 +28,8 @@ class MessageForm(forms.Form):
 
 
 def _buyer(request: HttpRequest) -> services.Writer | None:
-    signed_in = guest_cart.signed_in_buyer(request)
-    if not signed_in:
-        return None
-    buyer = buyers.active_buyer(int(signed_in["id"]))
-    if buyer is None:  # the account was closed since: this host's session ends too
-        request.session.flush()
+    buyer = guest_cart.still_signed_in(request)
+    if buyer is None:
         return None
     return services.Writer(side=Side.BUYER, id=buyer.id, name=buyer.name, email=buyer.email)
 

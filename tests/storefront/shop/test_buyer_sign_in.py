@@ -159,3 +159,22 @@ def test_a_signed_in_checkout_is_the_buyers_order_and_signing_out_ends_the_sessi
     page = html(browser.get("/cart/"))
     assert 'class="signed-in"' not in page and "(1)" not in page and "You are signed out." in page
     assert shop(store, buyer).get("/api/v1/cart").json()["items"][0]["quantity"] == 1
+
+
+def test_a_buyer_who_closed_their_account_orders_nothing_from_an_old_session(in_store, loaf, buyer):
+    store, email = in_store, buyer["buyer"]["email"]
+    browser = on_store(store)
+    browser.post("/buyers/handoff/", {"token": handoff_token(sign_in_on_root(root(), store, email), store)})
+    add_to_cart(browser, loaf, 1)
+    form = checkout_form(browser)
+    account = SchemaKeepingBrowser(HTTP_HOST=ROOT_HOST, HTTP_AUTHORIZATION=f"Bearer {buyer['token']}")
+    closed = account.delete("/api/v1/buyers/me", {"password": STRONG_PASSWORD}, content_type="application/json")
+    assert closed.status_code == 204
+
+    refused = browser.post("/checkout/", {**form, "email": email})
+
+    assert refused.status_code == 303 and refused["Location"] == "/cart/"
+    page = html(browser.get("/cart/"))
+    assert "your account is closed" in page and 'class="signed-in"' not in page
+    connection.set_tenant(store.tenant)
+    assert not Order.objects.exists()
