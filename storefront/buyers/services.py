@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -259,3 +260,15 @@ def close_account(buyer: Buyer, password: str) -> None:
     buyer.email_verified_at = None
     buyer.save(update_fields=["email", "name", "town", "postcode", "password", "is_active", "email_verified_at"])
     BuyerToken.objects.filter(buyer=buyer).delete()
+    for hook in _closing_hooks:
+        hook(buyer.pk)
+
+
+# What else goes with a closed account, in its transaction (registered by the apps that keep a buyer's data
+# in `public`: their order history).
+_closing_hooks: list[Callable[[int], None]] = []
+
+
+def on_account_closed(hook: Callable[[int], None]) -> None:
+    if hook not in _closing_hooks:
+        _closing_hooks.append(hook)

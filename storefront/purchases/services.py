@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storefront.purchases.models import PendingOrderChanges
+from storefront.buyers.models import Buyer
+from storefront.purchases.models import BuyerOrder, PendingOrderChanges
 from tenants.db_backend import connection
 
 TITLE_MAX = 200
+_BUYERS_TABLE = f'"{Buyer._meta.db_table}"'
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ INSERT INTO purchases_buyerorder AS o (
 SELECT %(tenant_id)s, b.order_id, b.buyer_id, b.number, b.status, b.total, b.currency, b.item_count,
        b.first_item_title, b.placed_at, b.updated_at, b.version, now()
   FROM batch b
+ -- A closed account keeps no history: a store's later report of one of its orders adds nothing back.
+ WHERE EXISTS (SELECT 1 FROM public.{buyers} a WHERE a.id = b.buyer_id AND a.is_active)
 ORDER BY b.order_id
 ON CONFLICT (tenant_id, order_id) DO UPDATE SET
     buyer_id = EXCLUDED.buyer_id,
@@ -99,7 +103,8 @@ def record_buyer_orders(tenant_id: int, summaries: Iterable[OrderSummary]) -> in
     if not rows:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, {"rows": json.dumps(rows), "tenant_id": tenant_id})
+        upsert = _UPSERT.format(buyers=_BUYERS_TABLE)
+        cursor.execute(upsert, {"rows": json.dumps(rows), "tenant_id": tenant_id})
         return int(cursor.rowcount)
 
 
@@ -112,6 +117,11 @@ def mark_pending(tenant_id: int, schema_name: str) -> None:
             "ON CONFLICT (tenant_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
             [tenant_id, schema_name],
         )
+
+
+def forget_buyer(buyer_id: int) -> None:
+    """A closed account's order history is deleted (in the closing transaction)."""
+    BuyerOrder.objects.filter(buyer_id=buyer_id).delete()
 
 
 def clear_pending(tenant_id: int) -> None:

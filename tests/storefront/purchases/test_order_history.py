@@ -19,7 +19,7 @@ from storefront.publishing.order_history import IndexOrderPublisher
 from storefront.purchases.models import BuyerOrder, PendingOrderChanges
 from storefront.purchases.services import OrderSummary, latest_per_order, record_buyer_orders
 from tenants.routing import store_url
-from tests.conftest import ROOT_HOST, STRONG_PASSWORD
+from tests.conftest import ROOT_HOST, STRONG_PASSWORD, store_api
 from tests.storefront.conftest import SchemaKeepingBrowser
 from tests.storefront.orders.conftest import add_product
 from tests.storefront.payments.conftest import connected_store, deliver, stripe_fake
@@ -255,3 +255,24 @@ def test_your_orders_page_of_a_buyer_with_no_orders_says_so(buyer):
     page = signed_in_on_root(buyer).get("/buyers/orders/")
 
     assert page.status_code == 200 and "No orders yet." in page.content.decode()
+
+
+def test_a_closed_account_takes_its_history_with_it_and_later_changes_add_nothing_back(make_store, buyer):
+    # Given a buyer's order in the history
+    bakery = make_store(store_name="Hebden Bakery")
+    loaf = add_product(bakery, price=450, title="Sourdough loaf")
+    bread = place(bakery, buyer, (loaf, 1))
+    drain(bakery)
+    assert BuyerOrder.objects.filter(buyer_id=buyer["buyer"]["id"]).count() == 1
+
+    # When they close their account, and the store marks the order paid afterwards
+    account = SchemaKeepingBrowser(HTTP_HOST=ROOT_HOST, HTTP_AUTHORIZATION=f"Bearer {buyer['token']}")
+    closed = account.delete("/api/v1/buyers/me", {"password": STRONG_PASSWORD}, content_type="application/json")
+    assert closed.status_code == 204
+    assert move(bakery, bread["id"], "paid").status_code == 200
+    drain(bakery)
+
+    # Then the index holds nothing of theirs; the store keeps its order
+    assert not BuyerOrder.objects.filter(buyer_id=buyer["buyer"]["id"]).exists()
+    kept = store_api(bakery.tenant.slug, bakery.token).get(f"/api/v1/orders/{bread['id']}")
+    assert (kept.json()["number"], kept.json()["status"]) == (bread["number"], "paid")
