@@ -1,8 +1,10 @@
-"""Marketplace API on the root host: public search, and the batch API dedicated stores publish through."""
+"""Marketplace API on the root host: public search (a signed-in buyer's town is its default place), and
+the batch API dedicated stores publish through."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, exceptions, permissions, status
@@ -10,6 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from storefront.buyers import services as buyers
+from storefront.buyers.authentication import BuyerTokenAuthentication, request_buyer
+from storefront.catalog.availability import stock_state
 from storefront.marketplace import selectors, services
 from storefront.marketplace.serializers import (
     ListingBatchResultSerializer,
@@ -64,6 +69,8 @@ def search_query(params: dict[str, Any]) -> selectors.SearchQuery:
         min_price=params.get("min_price"),
         max_price=params.get("max_price"),
         within_km=params.get("within_km"),
+        in_stock=params.get("in_stock", False),
+        sort=params.get("sort", "relevance"),
         limit=size,
         offset=(params["page"] - 1) * size,
     )
@@ -73,6 +80,7 @@ def hit_rows(page: selectors.SearchPage) -> list[dict[str, Any]]:
     rows = []
     for hit in page.results:
         base = store_url(hit.store_slug)
+        stock = None if hit.stock is None else stock_state(hit.stock)
         rows.append(
             {
                 "title": hit.title,
@@ -84,31 +92,56 @@ def hit_rows(page: selectors.SearchPage) -> list[dict[str, Any]]:
                 "product_url": base.rstrip("/") + hit.product_path,
                 "town": hit.seller_town,
                 "distance_km": hit.distance_km,
+                "thumbnail_url": picture_url(base, hit.thumbnail_url),
+                "stock": hit.stock,
+                "stock_status": stock.code if stock else None,
+                "stock_label": stock.label if stock else "",
             }
         )
     return rows
 
 
+def picture_url(store_base: str, thumbnail: str) -> str | None:
+    """A listing's picture as an absolute http(s) URL: a path is on the store's host."""
+    if not thumbnail:
+        return None
+    url = urljoin(store_base, thumbnail)
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def buyer_home(buyer_id: int) -> str:
+    """The signed-in buyer's profile place as `near` text ("" when they gave none the gazetteer knows)."""
+    account = buyers.active_buyer_account(buyer_id)
+    return selectors.home_place(account.town, account.postcode) if account else ""
+
+
 class SearchView(APIView):
-    authentication_classes: list[Any] = []
+    # Public; a buyer's token only lends the search the buyer's town when the request names no place.
+    authentication_classes = [BuyerTokenAuthentication]
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
         operation_id="marketplace_search",
         summary="Search every store's listings, nearest sellers first among equals",
+        description="Without `near` or `lat`/`lon`, a buyer's token (`Bearer lbb_...`) makes their profile's "
+        "postcode or town the place.",
         parameters=[SearchParamsSerializer],
         responses={200: SearchPageSerializer},
-        auth=[],
         tags=["marketplace"],
     )
     def get(self, request: Request) -> Response:
-        params_serializer = SearchParamsSerializer(data=request.query_params)
+        data = request.query_params.copy()
+        buyer = request_buyer(request)
+        if buyer is not None and not {"near", "lat", "lon"} & set(data):
+            data["near"] = buyer_home(buyer.id)
+        params_serializer = SearchParamsSerializer(data=data)
         params_serializer.is_valid(raise_exception=True)
         params = params_serializer.validated_data
         page = selectors.search_listings(search_query(params))
         number, size = params["page"], params["page_size"]
         return Response(
             {
+                "near": params["near"] or None,
                 "count": page.count,
                 "next": _page_url(request, number + 1) if number * size < page.count else None,
                 "previous": _page_url(request, number - 1) if number > 1 else None,

@@ -62,6 +62,11 @@ class Listing(models.Model):
     currency = models.CharField(max_length=3)
     product_path = models.CharField(max_length=200)
     seller_town = models.CharField(max_length=80, blank=True, default="")
+    # The product's picture: its main image's small thumbnail, an http(s) URL or a path on the store's
+    # host ("/media/..."); "" when it has none. Rows published before it existed default to "".
+    thumbnail_url = models.CharField(max_length=500, blank=True, default="", db_default="")
+    # Units left to sell when the product was published; null when the publisher did not say.
+    stock = models.IntegerField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     # The store-side change this row reflects (its outbox event id): only a higher version overwrites.
@@ -78,6 +83,9 @@ class Listing(models.Model):
             models.UniqueConstraint(fields=["tenant", "product_id"], name="listing_tenant_product_unique"),
             models.CheckConstraint(condition=Q(price__gte=0), name="listing_price_non_negative"),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="listing_currency_iso"),
+            models.CheckConstraint(
+                condition=Q(stock__isnull=True) | Q(stock__gte=0), name="listing_stock_non_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(lat__isnull=True, lon__isnull=True) | Q(lat__isnull=False, lon__isnull=False),
                 name="listing_lat_lon_together",

@@ -3,19 +3,23 @@
 `search_listings` is one SQL statement: the query words widened with close spellings from the
 index's vocabulary (trigram index on `marketplace_listingword`), full-text match on the GIN index,
 the score of `ranking.py` computed in PostgreSQL (ts_rank_cd, word_similarity, haversine), and the
-total count by a window function, so a search page costs one round trip.
+total count by a window function, so a search page costs one round trip. Results come best first, or
+nearest first, or cheapest first (`search_filters.SORTS`).
 """
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass
 from threading import Lock
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Max
 
 from storefront.marketplace import ranking, search_terms
-from storefront.marketplace.models import Place
+from storefront.marketplace.models import VISIBLE, Listing, Place
 from tenants.db_backend import connection
 
 # The gazetteer is a few hundred rows that change only with a migration: each process keeps a copy.
@@ -43,6 +47,25 @@ def resolve_place(text: str) -> Place | None:
     return next((places[lookup] for lookup in lookups if lookup in places), None)
 
 
+def similar_places(text: str, limit: int = 3) -> list[str]:
+    """Towns spelt like `text` ("Todmordon" -> Todmorden), for the message about an unknown place."""
+    key = search_terms.place_key(text or "")[:80]
+    if not key:
+        return []
+    towns = {place.key: place.name for (kind, _), place in _gazetteer().items() if kind == Place.Kind.TOWN}
+    return [towns[found] for found in difflib.get_close_matches(key, list(towns), n=limit, cutoff=0.75)]
+
+
+def home_place(town: str, postcode: str) -> str:
+    """The place a buyer's profile puts them in (postcode district first, as sellers are placed), as
+    `near` text; "" when neither is a place the gazetteer knows."""
+    for text in (postcode, town):
+        place = resolve_place(text)
+        if place is not None:
+            return place.name
+    return ""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     text: str = ""
@@ -52,6 +75,8 @@ class SearchQuery:
     min_price: int | None = None
     max_price: int | None = None
     within_km: float | None = None
+    in_stock: bool = False
+    sort: str = "relevance"  # one of search_filters.SORTS
     limit: int = 20
     offset: int = 0
 
@@ -72,6 +97,8 @@ class ListingHit:
     store_name: str
     distance_km: float | None
     score: float
+    thumbnail_url: str = ""
+    stock: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +165,9 @@ def _sql(query: SearchQuery, has_text: bool) -> tuple[str, dict[str, object]]:
     if query.max_price is not None:
         where.append("l.price <= %(max_price)s")
         params["max_price"] = query.max_price
+    if query.in_stock:
+        # A listing whose store did not say its stock is not known to be sold out: it stays.
+        where.append("(l.stock IS NULL OR l.stock > 0)")
     if query.has_location:
         params["lat"], params["lon"] = query.lat, query.lon
         distance = f"CASE WHEN l.lat IS NULL THEN NULL ELSE {_HAVERSINE} END"
@@ -152,31 +182,43 @@ def _sql(query: SearchQuery, has_text: bool) -> tuple[str, dict[str, object]]:
     else:
         distance = "NULL::float8"
     boost = "(1 + %(near_boost)s * coalesce(1 / (1 + {d} / %(half_km)s), 0))"
+    order = _order(query.sort if query.has_location or query.sort != "nearest" else "relevance")
+    cheap_score = f"m.text_rank * {boost.format(d='m.distance_km')}"
     sql = f"""
         {_TEXT_QUERY if has_text else "WITH"} {"," if has_text else ""} matched AS (
-            SELECT l.id, {text_rank} AS text_rank, {distance} AS distance_km
+            SELECT l.id, l.price, {text_rank} AS text_rank, {distance} AS distance_km
               FROM {sources}
              WHERE {" AND ".join(where)}
         ), candidates AS (
             SELECT m.*, count(*) OVER () AS total
               FROM matched m
-             ORDER BY m.text_rank * {boost.format(d="m.distance_km")} DESC, m.id DESC
+             ORDER BY {order.format(t="m", score=cheap_score)}
              LIMIT %(window)s
         ), scored AS (
             SELECT c.id, c.distance_km, c.total, l.tenant_id, l.title, l.price, l.currency, l.product_path,
-                   l.seller_town,
+                   l.seller_town, l.thumbnail_url, l.stock,
                    (%(text_weight)s * c.text_rank + %(title_weight)s * {similarity.replace("c.title", "l.title")})
                    * {boost.format(d="c.distance_km")} AS score
               FROM candidates c JOIN marketplace_listing l ON l.id = c.id
-             ORDER BY score DESC, c.id DESC
+             ORDER BY {order.format(t="c", score="score")}
              LIMIT %(limit)s OFFSET %(offset)s
         )
         SELECT s.id, s.title, s.price, s.currency, s.product_path, s.seller_town, t.slug, t.name,
-               s.distance_km, s.score, s.total
+               s.distance_km, s.score, s.total, s.thumbnail_url, s.stock
           FROM scored s JOIN tenants_tenant t ON t.id = s.tenant_id
-         ORDER BY s.score DESC, s.id DESC
+         ORDER BY {order.format(t="s", score="s.score")}
     """
     return sql, params
+
+
+def _order(sort: str) -> str:
+    """The ORDER BY of each step, for a table alias `{t}` and its score expression `{score}`; the id
+    breaks ties so pages never overlap."""
+    if sort == "nearest":
+        return "{t}.distance_km ASC NULLS LAST, {t}.id DESC"
+    if sort == "price":
+        return "{t}.price ASC, {t}.id DESC"
+    return "{score} DESC, {t}.id DESC"
 
 
 def _browse_radius() -> float:
@@ -210,6 +252,8 @@ def search_listings(query: SearchQuery) -> SearchPage:
             store_name=row[7],
             distance_km=None if row[8] is None else round(row[8], 1),
             score=row[9],
+            thumbnail_url=row[11],
+            stock=row[12],
         )
         for row in rows
     ]
@@ -221,3 +265,26 @@ def _count_only(query: SearchQuery, terms: list[str]) -> int:
     first = SearchQuery(**{**query.__dict__, "limit": 1, "offset": 0})
     page = search_listings(first) if terms or query.text == "" else SearchPage(0, [])
     return page.count
+
+
+_CATEGORIES_KEY = "marketplace:categories"
+_CATEGORIES_SECONDS = 300
+_CATEGORIES_MAX = 200
+
+
+def listed_categories() -> list[tuple[str, str]]:
+    """(slug, name) of the categories buyers can find listings in, by name: the search's category
+    choices. Read from the index at most once per `_CATEGORIES_SECONDS` (shared cache), not per page."""
+    found = cache.get(_CATEGORIES_KEY)
+    if found is None:
+        rows = (
+            Listing.objects.filter(VISIBLE)
+            .exclude(category_slug="")
+            .values("category_slug")
+            .annotate(name=Max("category_name"))
+            .order_by("name", "category_slug")
+            .values_list("category_slug", "name")[:_CATEGORIES_MAX]
+        )
+        found = [(slug, name or slug) for slug, name in rows]
+        cache.set(_CATEGORIES_KEY, found, _CATEGORIES_SECONDS)
+    return found

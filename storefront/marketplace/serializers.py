@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
 from storefront.catalog.currencies import DEFAULT_CURRENCY
+from storefront.catalog.product_rules import PRICE_MAX
+from storefront.marketplace.search_filters import SORTS
 
 
 class SearchParamsSerializer(serializers.Serializer):
@@ -17,9 +20,16 @@ class SearchParamsSerializer(serializers.Serializer):
     lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
     lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
     category = serializers.SlugField(required=False, allow_blank=True, default="")
-    min_price = serializers.IntegerField(required=False, min_value=0, help_text="Minor units.")
-    max_price = serializers.IntegerField(required=False, min_value=0, help_text="Minor units.")
+    min_price = serializers.IntegerField(required=False, min_value=0, max_value=PRICE_MAX, help_text="Minor units.")
+    max_price = serializers.IntegerField(required=False, min_value=0, max_value=PRICE_MAX, help_text="Minor units.")
     within_km = serializers.FloatField(required=False, min_value=0.1, max_value=1000)
+    in_stock = serializers.BooleanField(required=False, default=False, help_text="Leave out sold-out listings.")
+    sort = serializers.ChoiceField(
+        choices=list(SORTS),
+        required=False,
+        default="relevance",
+        help_text="`relevance`, `nearest` (needs a place) or `price` (lowest first).",
+    )
     page = serializers.IntegerField(required=False, min_value=1, max_value=500, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=20)
 
@@ -30,6 +40,8 @@ class SearchParamsSerializer(serializers.Serializer):
             raise serializers.ValidationError({"near": ["Give either near or lat/lon, not both."]})
         if "within_km" in attrs and not (attrs.get("near") or "lat" in attrs):
             raise serializers.ValidationError({"within_km": ["A distance needs a place: give near or lat/lon."]})
+        if attrs.get("sort") == "nearest" and not (attrs.get("near") or "lat" in attrs):
+            raise serializers.ValidationError({"sort": ["Sorting by distance needs a place: give near or lat/lon."]})
         low, high = attrs.get("min_price"), attrs.get("max_price")
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"max_price": ["max_price is below min_price."]})
@@ -46,9 +58,18 @@ class ListingHitSerializer(serializers.Serializer):
     product_url = serializers.URLField()
     town = serializers.CharField(help_text="The seller's town.")
     distance_km = serializers.FloatField(allow_null=True, help_text="From the buyer's place; null without one.")
+    thumbnail_url = serializers.URLField(allow_null=True, help_text="The product's picture; null without one.")
+    stock = serializers.IntegerField(allow_null=True, help_text="Units left to sell; null when the store did not say.")
+    stock_status = serializers.ChoiceField(
+        choices=["in_stock", "low", "sold_out"], allow_null=True, help_text="`low` is a few left; null when unknown."
+    )
 
 
 class SearchPageSerializer(serializers.Serializer):
+    near = serializers.CharField(
+        allow_null=True,
+        help_text="The place distances are from: `near` as given, else the signed-in buyer's town; null for none.",
+    )
     count = serializers.IntegerField()
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
@@ -67,6 +88,31 @@ class BatchListingSerializer(serializers.Serializer):
     category_slug = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
     is_listed = serializers.BooleanField(required=False, default=True)
     source_updated_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    thumbnail_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="An https URL, or a path on the store's host (/media/...).",
+    )
+    stock = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=2**31 - 1, help_text="Units left to sell."
+    )
+
+    def validate_thumbnail_url(self, value: str) -> str:
+        if value and not is_picture_address(value):
+            raise serializers.ValidationError("Give an http(s) URL or a path starting with one /.")
+        return value
+
+
+def is_picture_address(value: str) -> bool:
+    """An http(s) URL or a path on the store's host: nothing a browser would run or send elsewhere."""
+    if any(ord(char) <= 32 or char in "\\<>\"'" for char in value):
+        return False
+    if value.startswith("/"):
+        return not value.startswith("//")
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class SellerPlaceSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from tenants.models import Tenant
 
 TITLE_MAX = 200
 WORD_MAX = 80
+THUMBNAIL_URL_MAX = 500
 PRODUCT_PATH = "/products/{id}/"
 # The ISO 4217 code for "no currency", on tombstones of deleted products (they have no price).
 NO_CURRENCY = "XXX"
@@ -44,6 +45,10 @@ class ListingRecord:
     category_slug: str = ""
     is_listed: bool = True
     source_updated_at: str | None = None
+    # The main image's small thumbnail (a URL, or a path on the store's host); "" for none.
+    thumbnail_url: str = ""
+    # Units left to sell; None when the publisher does not say (a store on an older release).
+    stock: int | None = None
 
     @classmethod
     def withdrawn(cls, product_id: int) -> ListingRecord:
@@ -56,6 +61,9 @@ class ListingRecord:
         row["labels"] = [label[:WORD_MAX] for label in self.labels]
         row["category_name"] = self.category_name[:WORD_MAX]
         row["category_slug"] = self.category_slug[:60]
+        # A longer URL is cut off, not stored broken.
+        row["thumbnail_url"] = self.thumbnail_url if len(self.thumbnail_url) <= THUMBNAIL_URL_MAX else ""
+        row["stock"] = None if self.stock is None else max(int(self.stock), 0)
         row["product_path"] = PRODUCT_PATH.format(id=self.product_id)
         return row
 
@@ -71,15 +79,15 @@ WITH batch AS (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
         product_id bigint, title text, description text, price bigint, currency text, tags text[],
         labels text[], category_name text, category_slug text, product_path text, is_listed boolean,
-        source_updated_at timestamptz)
+        source_updated_at timestamptz, thumbnail_url text, stock integer)
 )
 INSERT INTO marketplace_listing AS l (
     tenant_id, product_id, title, description, tags, labels, category_name, category_slug, price, currency,
     product_path, seller_town, lat, lon, source_version, source_updated_at, is_listed, store_is_live,
-    search_vector, published_at)
+    thumbnail_url, stock, search_vector, published_at)
 SELECT %(tenant_id)s, b.product_id, b.title, b.description, coalesce(b.tags, '{}'), coalesce(b.labels, '{}'),
        b.category_name, b.category_slug, b.price, b.currency, b.product_path, %(town)s, %(lat)s, %(lon)s,
-       %(version)s, b.source_updated_at, b.is_listed, %(store_is_live)s,
+       %(version)s, b.source_updated_at, b.is_listed, %(store_is_live)s, coalesce(b.thumbnail_url, ''), b.stock,
        CASE WHEN b.title = '' THEN NULL ELSE
            setweight(to_tsvector('english', b.title), 'A')
            || setweight(to_tsvector('english', concat_ws(' ', array_to_string(b.tags, ' '),
@@ -98,6 +106,8 @@ ON CONFLICT (tenant_id, product_id) DO UPDATE SET
     category_slug = CASE WHEN EXCLUDED.title = '' THEN l.category_slug ELSE EXCLUDED.category_slug END,
     price = CASE WHEN EXCLUDED.title = '' THEN l.price ELSE EXCLUDED.price END,
     currency = CASE WHEN EXCLUDED.title = '' THEN l.currency ELSE EXCLUDED.currency END,
+    thumbnail_url = CASE WHEN EXCLUDED.title = '' THEN l.thumbnail_url ELSE EXCLUDED.thumbnail_url END,
+    stock = CASE WHEN EXCLUDED.title = '' THEN l.stock ELSE EXCLUDED.stock END,
     search_vector = CASE WHEN EXCLUDED.title = '' THEN l.search_vector ELSE EXCLUDED.search_vector END,
     product_path = EXCLUDED.product_path,
     seller_town = EXCLUDED.seller_town,

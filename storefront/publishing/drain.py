@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 
 from storefront.catalog.models import Product, SellerProfile
@@ -62,6 +63,7 @@ def listing_records(product_ids: Iterable[int]) -> list[ListingRecord]:
     ids = set(product_ids)
     products = Product.objects.filter(pk__in=ids).select_related("category")
     labels = _labels(ids)
+    thumbnails = _thumbnail_urls(ids)
     records = [
         ListingRecord(
             product_id=product.pk,
@@ -75,6 +77,8 @@ def listing_records(product_ids: Iterable[int]) -> list[ListingRecord]:
             category_slug=product.category.slug if product.category else "",
             is_listed=product.status == Product.Status.ACTIVE,
             source_updated_at=product.updated_at.isoformat(),
+            thumbnail_url=thumbnails.get(product.pk, ""),
+            stock=product.unallocated,
         )
         for product in products
     ]
@@ -98,6 +102,34 @@ def _labels(product_ids: set[int]) -> dict[int, list[str]]:
         for label in image_labels:
             labels.setdefault(product_id, {}).setdefault(label, None)
     return {product_id: list(found) for product_id, found in labels.items()}
+
+
+# The listing-sized thumbnail (storefront.images.thumbnails.SMALL), WebP first, JPEG if that is all there is.
+_THUMBNAIL_SIZE = "268x200"
+
+
+def _thumbnail_urls(product_ids: set[int]) -> dict[int, str]:
+    """The small thumbnail of each product's main image, as a URL that lasts (the index keeps it)."""
+    if not apps.is_installed("storefront.images"):
+        return {}
+    image_model = apps.get_model("images", "ProductImage")
+    rows = image_model.objects.filter(product_id__in=product_ids, is_main=True).values_list("product_id", "thumbnails")
+    urls = {}
+    for product_id, thumbnails in rows:
+        variant = (thumbnails or {}).get(_THUMBNAIL_SIZE) or {}
+        name = variant.get("webp") or variant.get("jpeg")
+        if name and (url := _lasting_url(default_storage, name)):
+            urls[product_id] = url
+    return urls
+
+
+def _lasting_url(storage: Storage, name: str) -> str:
+    """The file's URL, unless it expires: a presigned S3 URL (AWS_QUERYSTRING_AUTH without a custom
+    domain) would be dead within the hour while the listing lives on, so such a store's listings go
+    without a picture. The filesystem storage answers a path on the store's own host ("/media/...")."""
+    if getattr(storage, "querystring_auth", False) and not getattr(storage, "custom_domain", None):
+        return ""
+    return storage.url(name)
 
 
 def current_seller() -> Seller:

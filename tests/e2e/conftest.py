@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.files.storage import storages
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around
 # it are ordinary synchronous ones.
@@ -56,6 +57,17 @@ def platform(live_server: Any, settings: Any, committed_tenancy: None) -> str:
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     return f"http://localhost:{port}"
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Any) -> Iterator[Any]:
+    """Uploads and thumbnails go to a folder of the test's own (still namespaced by schema below it)."""
+    storage = storages["default"]
+    # django-tenants' storage caches MEDIA_ROOT on first use and misses setting changes.
+    storage.__dict__.pop("relative_media_root", None)
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    yield tmp_path / "media"
+    storage.__dict__.pop("relative_media_root", None)
 
 
 @pytest.fixture

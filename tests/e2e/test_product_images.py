@@ -6,23 +6,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from django.core.files.storage import storages
-
 from storefront.catalog import services as catalog
 from storefront.images.models import ProductImage
 from tenants.db_backend import connection
 from tests.conftest import STRONG_PASSWORD
 from tests.storefront.images.image_files import photo_bytes
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    storage = storages["default"]
-    storage.__dict__.pop("relative_media_root", None)
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    yield tmp_path / "media"
-    storage.__dict__.pop("relative_media_root", None)
 
 
 def in_schema(tenant, work):

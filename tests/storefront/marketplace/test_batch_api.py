@@ -117,3 +117,49 @@ def test_the_dedicated_drain_posts_through_the_real_http_api(make_store, live_se
     assert (listing.title, listing.is_listed, listing.seller_town) == ("Tenmoku bowl", True, "Hebden Bridge")
     place = resolve_place("HX7 8AD")  # the signup postcode crossed the API with the listing
     assert place is not None and (listing.lat, listing.lon) == (place.lat, place.lon)
+
+
+@pytest.mark.django_db
+def test_pictures_and_stock_cross_the_batch_api_and_older_batches_without_them_still_publish(make_store, root_api):
+    store = make_store()
+    token = issue_publishing_token(store.tenant)
+
+    # A stack on an older release sends neither picture nor stock: listed, with neither shown
+    assert post(root_api, token, batch(1, item(1, "Oak stool"))).status_code == 200
+    old = search(root_api, q="stool")["results"][0]
+    assert (old["thumbnail_url"], old["stock"], old["stock_status"]) == (None, None, None)
+    # A newer one sends both; a path is on the store's host, a URL is kept as it is
+    picture = "/media/t_store/products/2/images/5/268x200.webp"
+    cdn = "https://cdn.example.com/products/3/268x200.webp"
+    response = post(
+        root_api,
+        token,
+        batch(
+            2, item(2, "Oak bench", thumbnail_url=picture, stock=2), item(3, "Oak shelf", thumbnail_url=cdn, stock=0)
+        ),
+    )
+    assert response.status_code == 200, response.json()
+    rows = {row["title"]: row for row in search(root_api, q="oak")["results"]}
+    assert rows["Oak bench"]["thumbnail_url"] == f"http://{store.tenant.slug}.{ROOT_HOST}{picture}"
+    assert (rows["Oak bench"]["stock"], rows["Oak bench"]["stock_status"]) == (2, "low")
+    assert (rows["Oak shelf"]["thumbnail_url"], rows["Oak shelf"]["stock_status"]) == (cdn, "sold_out")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"thumbnail_url": "javascript:alert(1)"},
+        {"thumbnail_url": "//evil.example/x.webp"},
+        {"thumbnail_url": '/media/x.webp" onerror="alert(1)'},
+        {"stock": -1},
+    ],
+)
+def test_a_picture_that_is_no_address_or_a_negative_stock_is_refused_whole(make_store, root_api, fields):
+    store = make_store()
+    token = issue_publishing_token(store.tenant)
+
+    response = post(root_api, token, batch(1, item(1, "Oak stool", **fields)))
+
+    assert response.status_code == 400 and set(response.json()) == {"listings"}
+    assert not Listing.objects.exists()

@@ -125,10 +125,13 @@ def test_the_openapi_schema_documents_search_and_the_batch_api(root_api):
 
     search_op = schema["paths"]["/api/v1/marketplace/search"]["get"]
     assert {p["name"] for p in search_op["parameters"]} >= {"q", "near", "lat", "lon", "category", "within_km"}
-    assert search_op.get("security", []) in ([], [{}]) and not schema.get("security")  # public, no auth
+    # Public: no auth needed, a buyer's token optional (it lends the search the buyer's town)
+    assert sorted(search_op["security"], key=len) == [{}, {"buyerAuth": []}] and not schema.get("security")
     assert "/api/v1/marketplace/listings/batch" in schema["paths"]
     hit = schema["components"]["schemas"]["ListingHit"]["properties"]
     assert {"title", "price", "currency", "store", "store_url", "product_url", "distance_km"} <= set(hit)
+    assert {"thumbnail_url", "stock", "stock_status"} <= set(hit)
+    assert {p["name"] for p in search_op["parameters"]} >= {"in_stock", "sort"}
 
 
 def test_the_root_page_searches_with_a_place(make_store, publish, client):
