@@ -21,6 +21,7 @@ from django.utils import timezone
 from billing.limits import current_store
 from billing.services import record_usage_batch
 from billing.usage_batches import UsageEventIn
+from storefront.catalog.availability import LOW_STOCK
 from storefront.catalog.models import Product
 from storefront.orders import transitions
 from storefront.orders.models import Cart, CartItem, CheckoutRequest, Order, OrderEvent, OrderLine, StockReservation
@@ -33,6 +34,7 @@ from storefront.payments.providers import (
     payment_provider,
 )
 from storefront.publishing import order_history
+from storefront.publishing import services as publishing
 from tenants.db_backend import connection
 from tenants.task_queue import enqueue
 
@@ -350,6 +352,7 @@ def _order_from_cart(
         )
     else:
         _move_allocated(wanted, +1)
+        _publish_low_stock({pk: products[pk].stock - products[pk].allocated for pk in wanted}, wanted, -1)
     OrderEvent.objects.create(order=order, to_status=status, actor=owner.label, reason="checkout")
     order_history.record_order_change(order, [(line.title, line.quantity) for line in lines])
     CartItem.objects.filter(cart=cart).delete()
@@ -464,6 +467,20 @@ def _apply_stock(order: Order, effect: str) -> None:
     elif effect == "restock":
         for pk, quantity in sorted(units.items()):
             Product.objects.filter(pk=pk).update(stock=F("stock") + quantity)
+    sign = {"allocate_reserved": -1, "release_allocated": +1, "restock": +1}.get(effect)
+    if sign is not None:
+        now_left = Product.objects.filter(pk__in=units).annotate(left=F("stock") - F("allocated"))
+        left = dict(now_left.values_list("pk", "left"))
+        _publish_low_stock({pk: n - sign * units[pk] for pk, n in left.items()}, units, sign)
+
+
+def _publish_low_stock(before: dict[int, int], units: dict[int, int], sign: int) -> None:
+    """The marketplace shows "Only N left" and "Sold out": a product whose units left to sell are that low
+    before or after an order moved them is republished (in the order's transaction); plentiful ones are not,
+    so a busy product's checkouts don't each write to the outbox."""
+    moved = [pk for pk, n in before.items() if min(n, n + sign * units[pk]) <= LOW_STOCK]
+    if moved:
+        publishing.record_product_changes(moved)
 
 
 def _check_still_there(units: dict[int, int]) -> None:
