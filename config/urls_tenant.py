@@ -11,6 +11,7 @@ from storefront.payments import api as payments_api
 from tenants import views as tenants_views
 from tenants.accounts import api as accounts_api
 from tenants.accounts import password_reset
+from tenants.accounts import web_email_verification as email_verification_pages
 
 router = SimpleRouter(trailing_slash=False)
 
@@ -32,6 +33,9 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # A member's email address, verified by a link mailed for this store's host (tenants.accounts.email_verification).
+    path("admin/verify-email/send/", email_verification_pages.send_verification_link, name="admin_verify_email_send"),
+    path("admin/verify-email/<str:token>/", email_verification_pages.verify_email, name="admin_verify_email"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/billing/", include("billing.urls")),

@@ -20,11 +20,12 @@ from billing.models import Plan
 from billing.selectors import public_plan, public_plan_codes
 from billing.services import start_subscription
 from tenants import cache_generations, lifecycle, schema_pool
+from tenants.accounts.email_verification import send_verification_link
 from tenants.accounts.models import Membership, User
 from tenants.accounts.services import add_staff_member, issue_api_token
 from tenants.db_backend import connection
 from tenants.models import Tenant
-from tenants.routing import store_hostname
+from tenants.routing import store_hostname, store_url
 from tenants.subdomains import normalise_subdomain, schema_name_for, subdomain_problem
 from tenants.task_queue import enqueue
 
@@ -202,6 +203,8 @@ def _register(request: SignupRequest, password_hash: Future[str], plan: Plan) ->
     # The owner is superuser of this schema only: every right in their own store's admin.
     owner = add_staff_member(request.email, role=Membership.Role.OWNER, password_hash=password_hash.result())
     token = issue_api_token(owner)
+    # Mailed once the signup commits: a link on the store's own host that verifies the owner's address.
+    send_verification_link(owner, store_url(tenant.slug))
     connection.set_schema_to_public()
     return SignupResult(tenant=tenant, owner=owner, token=token, schema_source=source)
 

@@ -26,6 +26,8 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
+    # When the store user opened a verification link mailed to `email` (tenants.accounts.email_verification).
+    email_verified_at = models.DateTimeField("email verified at", null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -1,0 +1,17 @@
+# A nullable column with no default: a catalog-only change in every store schema, the pool and `public`.
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="user",
+            name="email_verified_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="email verified at"),
+        ),
+    ]
