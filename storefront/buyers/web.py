@@ -54,12 +54,14 @@ def _signed_in(request: HttpRequest, account: Buyer, store: Tenant | None, next_
     if store is None:
         messages.success(request, f"Signed in as {buyer.email}.")
         return SeeOther(_local_path(request, next_path) or "/")
-    return _handoff(request, buyer, store)
+    return _handoff(request, buyer, store, next_path)
 
 
-def _handoff(request: HttpRequest, buyer: services.BuyerPrincipal, store: Tenant) -> HttpResponse:
+def _handoff(request: HttpRequest, buyer: services.BuyerPrincipal, store: Tenant, next_path: str = "") -> HttpResponse:
     context = {
         "store": store,
+        # A page of the store's host to land on; the store checks it is one of its own paths.
+        "next": next_path if next_path.startswith("/") and not next_path.startswith("//") else "",
         "handoff_url": f"{store_url(store.slug)}buyers/handoff/",
         "token": make_handoff_token(store.slug, buyer.id, purpose="buyer"),
     }
@@ -70,7 +72,14 @@ def _handoff(request: HttpRequest, buyer: services.BuyerPrincipal, store: Tenant
 
 def root_buyer_account(request: HttpRequest) -> Buyer | None:
     """The Buyer signed in on the root domain (its session), if their account is still active and their
-    password has not changed since (a new password signs the other sessions out)."""
+    password has not changed since (a new password signs the other sessions out). Asked once a request."""
+    if hasattr(request, "_root_buyer_account"):
+        return request._root_buyer_account  # type: ignore[no-any-return]
+    request._root_buyer_account = account = _signed_in_account(request)  # type: ignore[attr-defined]
+    return account
+
+
+def _signed_in_account(request: HttpRequest) -> Buyer | None:
     buyer_id = request.session.get(ROOT_BUYER)
     buyer = services.active_buyer_account(int(buyer_id)) if buyer_id else None
     if buyer is None or not constant_time_compare(
@@ -100,7 +109,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         store = _store(request.GET.get("store", ""))
         buyer = root_buyer(request)
         if buyer is not None and store is not None:
-            return _handoff(request, buyer, store)  # already signed in here: straight back to the store
+            # Already signed in here: straight back to the store.
+            return _handoff(request, buyer, store, request.GET.get("next", "")[:200])
         form = SignInForm(initial={"store": store.slug if store else "", "next": request.GET.get("next", "")})
         return render(request, "buyers/sign_in.html", {"form": form, "store": store})
     form = SignInForm(request.POST)

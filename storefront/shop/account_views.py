@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -30,7 +31,14 @@ def handoff(request: HttpRequest) -> HttpResponse:
         return SeeOther("/cart/")
     guest_cart.sign_in(request, buyer)
     messages.success(request, f"Signed in as {buyer.email}.")
-    return SeeOther("/cart/")
+    return SeeOther(_this_stores_page(request, str(request.POST.get("next", ""))) or "/cart/")
+
+
+def _this_stores_page(request: HttpRequest, path: str) -> str | None:
+    """`path` if it is a page of this store's host (where the sign-in was asked for), else None."""
+    if path.startswith("/") and url_has_allowed_host_and_scheme(path, {request.get_host()}, request.is_secure()):
+        return path
+    return None
 
 
 @require_POST

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from storefront.messages import selectors, services
 from storefront.messages.attachments import image_response
 from storefront.messages.models import BODY_MAX, Side, Thread
-from storefront.orders.templatetags.cart import buyer_sign_in_url
+from storefront.orders.templatetags.cart import sign_in_url
 from storefront.shop import guest_cart
 from storefront.shop.cart_views import SeeOther
 
@@ -34,9 +34,9 @@ def _buyer(request: HttpRequest) -> services.Writer | None:
     return services.Writer(side=Side.BUYER, id=buyer.id, name=buyer.name, email=buyer.email)
 
 
-def _sign_in_first(request: HttpRequest) -> HttpResponse:
+def _sign_in_first(request: HttpRequest, back: str = "") -> HttpResponse:
     messages.info(request, "Sign in to message the store.")
-    return HttpResponseRedirect(buyer_sign_in_url({"request": request}))
+    return HttpResponseRedirect(sign_in_url(request, back or request.get_full_path()))
 
 
 def _own_thread(buyer: services.Writer, thread_id: int) -> Thread:
@@ -59,12 +59,12 @@ def _refusal_words(error: Exception) -> str:
 
 @require_POST
 def start_thread(request: HttpRequest) -> HttpResponse:
-    buyer = _buyer(request)
-    if buyer is None:
-        return _sign_in_first(request)
-    form = MessageForm(request.POST, request.FILES)
     product = request.POST.get("product", "")
     back = f"/products/{int(product)}/#message-seller" if product.isdigit() else "/messages/"
+    buyer = _buyer(request)
+    if buyer is None:
+        return _sign_in_first(request, back.split("#")[0])
+    form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Not sent: " + "; ".join(str(m) for field in form.errors.values() for m in field))
         return SeeOther(back)

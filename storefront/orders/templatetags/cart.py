@@ -42,8 +42,17 @@ def shop_buyer(context: Any) -> dict[str, Any] | None:
 
 @register.simple_tag(takes_context=True)
 def buyer_sign_in_url(context: Any) -> str:
-    """Buyers sign in on the root domain, which brings them back to this store signed in."""
-    tenant = getattr(context.get("request"), "tenant", None)
+    """Buyers sign in on the root domain, which brings them back signed in to this store's page."""
+    request = context.get("request")
+    here = request.get_full_path() if request is not None and request.method == "GET" else ""
+    return sign_in_url(request, here)
+
+
+def sign_in_url(request: Any, next_path: str = "") -> str:
+    """The root's sign-in for this store, returning to `next_path` on its host (the cart without one)."""
+    tenant = getattr(request, "tenant", None)
     slug = str(getattr(tenant, "slug", "") or "")
-    query = f"?{urlencode({'store': slug})}" if slug else ""
-    return f"{platform_url()}buyers/sign-in/{query}"
+    params = {"store": slug} if slug else {}
+    if slug and next_path.startswith("/") and not next_path.startswith("//"):
+        params["next"] = next_path[:200]
+    return f"{platform_url()}buyers/sign-in/" + (f"?{urlencode(params)}" if params else "")

@@ -178,3 +178,41 @@ def test_a_buyer_who_closed_their_account_orders_nothing_from_an_old_session(in_
     assert "your account is closed" in page and 'class="signed-in"' not in page
     connection.set_tenant(store.tenant)
     assert not Order.objects.exists()
+
+
+def test_signing_in_from_a_page_of_the_store_comes_back_to_that_page(in_store, loaf, buyer):
+    store, email = in_store, buyer["buyer"]["email"]
+    guest = on_store(store)
+    page = html(guest.get(f"/products/{loaf.pk}/"))
+    link = re.search(r'href="([^"]*/buyers/sign-in/\?[^"]*)"', page)
+    assert link is not None and "next=%2Fproducts%2F" in link.group(1)
+
+    browser_root = root()
+    signed_in = browser_root.post(
+        "/buyers/sign-in/",
+        {"email": email, "password": STRONG_PASSWORD, "store": store.tenant.slug, "next": f"/products/{loaf.pk}/"},
+    )
+    assert f'name="next" value="/products/{loaf.pk}/"' in html(signed_in)
+    landed = guest.post("/buyers/handoff/", {"token": handoff_token(signed_in, store), "next": f"/products/{loaf.pk}/"})
+    assert landed.status_code == 303 and landed["Location"] == f"/products/{loaf.pk}/"
+
+
+@pytest.mark.parametrize("elsewhere", ["//evil.example/x", "http://evil.example/", "https:/\\evil.example", "cart"])
+def test_the_handoff_never_sends_a_buyer_off_the_store(in_store, buyer, elsewhere):
+    store = in_store
+    token = handoff_token(sign_in_on_root(root(), store, buyer["buyer"]["email"]), store)
+
+    landed = on_store(store).post("/buyers/handoff/", {"token": token, "next": elsewhere})
+
+    assert landed.status_code == 303 and landed["Location"] == "/cart/"
+
+
+def test_the_roots_pages_show_a_signed_in_buyer_their_orders_and_account(in_store, buyer):
+    browser_root = root()
+    assert 'href="/buyers/sign-in/"' in html(browser_root.get("/"))
+    sign_in_on_root(browser_root, None, buyer["buyer"]["email"])
+
+    home = html(browser_root.get("/"))
+
+    assert 'href="/buyers/orders/">Your orders</a>' in home and 'href="/buyers/me/"' in home
+    assert 'href="/buyers/orders/">Your orders</a>' in html(browser_root.get("/buyers/orders/"))
