@@ -121,6 +121,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The merchant dashboard's navigation (its pages only).
+                "storefront.dashboard.context.sections",
             ],
         },
     },

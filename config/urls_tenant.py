@@ -37,6 +37,7 @@ urlpatterns = [
     path("admin/verify-email/send/", email_verification_pages.send_verification_link, name="admin_verify_email_send"),
     path("admin/verify-email/<str:token>/", email_verification_pages.verify_email, name="admin_verify_email"),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("storefront.dashboard.urls")),
     path("api/v1/auth/token", accounts_api.TokenView.as_view(), name="api-token"),
     path("api/v1/billing/", include("billing.urls")),
     path("api/v1/billing/", include("billing.stripe_gateway.urls")),
