@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from devtools.demo_photos import demo_photo
 from onboarding.services import SignupRequest, sign_up_merchant
 from storefront.buyers.models import Buyer
 from storefront.buyers.services import register_buyer
 from storefront.catalog import services as catalog
 from storefront.catalog.models import Product
+from storefront.images import services as images
+from storefront.images.models import ProductImage
 from tenants.accounts.models import User
 from tenants.models import PlatformRole, Tenant
 from tenants.permissions import grant_platform_role
@@ -34,6 +37,9 @@ class DemoProduct:
     price: int  # minor units
     stock: int
     description: str = ""
+    # The demo photo drawn for it (devtools.demo_photos): a shape and its colour.
+    shape: str = "loaf"
+    colour: tuple[int, int, int] = (181, 122, 60)
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ DEMO_STORES = (
         postcode="HX7 8AD",
         products=(
             DemoProduct("BREAD-SOUR", "Sourdough loaf", 450, 12, "Long-fermented, baked each morning."),
-            DemoProduct("BREAD-RYE", "Dark rye", 520, 6, "Seeded Yorkshire rye."),
-            DemoProduct("CAKE-PARKIN", "Parkin slab", 380, 20, "Oat and treacle ginger cake."),
+            DemoProduct("BREAD-RYE", "Dark rye", 520, 6, "Seeded Yorkshire rye.", colour=(96, 62, 40)),
+            DemoProduct("CAKE-PARKIN", "Parkin slab", 380, 20, "Oat and treacle ginger cake.", "cake", (140, 84, 30)),
         ),
     ),
     DemoStore(
@@ -66,9 +72,9 @@ DEMO_STORES = (
         town="Todmorden",
         postcode="OL14 5AA",
         products=(
-            DemoProduct("MUG-CELADON", "Celadon mug", 2400, 8, "Thrown stoneware, 350 ml."),
-            DemoProduct("BOWL-TENMOKU", "Tenmoku bowl", 3600, 4, "Iron glaze, oven safe."),
-            DemoProduct("VASE-BUD", "Bud vase", 1800, 10),
+            DemoProduct("MUG-CELADON", "Celadon mug", 2400, 8, "Thrown stoneware, 350 ml.", "mug", (120, 170, 150)),
+            DemoProduct("BOWL-TENMOKU", "Tenmoku bowl", 3600, 4, "Iron glaze, oven safe.", "bowl", (70, 40, 30)),
+            DemoProduct("VASE-BUD", "Bud vase", 1800, 10, "", "vase", (60, 90, 150)),
         ),
     ),
 )
@@ -120,22 +126,26 @@ def ensure_demo_store(store: DemoStore) -> tuple[Tenant, bool, int]:
         tenant = result.tenant
     added = 0
     with tenant_context(tenant):
-        existing = set(Product.objects.values_list("sku", flat=True))
+        existing = {p.sku: p for p in Product.objects.all()}
         for product in store.products:
-            if product.sku in existing:
-                continue
-            # Through the catalog's service, as a merchant would: the product is published to the
-            # marketplace (the outbox) and counts against the plan like any other.
-            catalog.create_product(
-                sku=product.sku,
-                title=product.title,
-                description=product.description,
-                price=product.price,
-                currency="GBP",
-                stock=product.stock,
-                status=Product.Status.ACTIVE,
-            )
-            added += 1
+            made = existing.get(product.sku)
+            if made is None:
+                # Through the catalog's service, as a merchant would: the product is published to the
+                # marketplace (the outbox) and counts against the plan like any other.
+                made = catalog.create_product(
+                    sku=product.sku,
+                    title=product.title,
+                    description=product.description,
+                    price=product.price,
+                    currency="GBP",
+                    stock=product.stock,
+                    status=Product.Status.ACTIVE,
+                )
+                added += 1
+            if not ProductImage.objects.filter(product=made).exists():
+                # Through the images service too: stored, then thumbnailed by the worker.
+                photo = demo_photo(product.shape, product.colour, product.sku.lower())
+                images.add_image(made, photo, alt_text=product.title)
     return tenant, created, added
 
 
