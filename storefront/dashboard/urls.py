@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from storefront.dashboard import home, payouts, story
+from storefront.dashboard import home, payouts, story, team, tokens
 
 app_name = "dashboard"
 
@@ -11,4 +11,11 @@ urlpatterns = [
     path("story/", story.story_page, name="story"),
     path("payouts/", payouts.payouts_page, name="payouts"),
     path("payouts/connect", payouts.connect, name="payouts-connect"),
+    path("team/", team.team, name="team"),
+    path("team/invite/", team.invite, name="team-invite"),
+    path("team/invitations/<int:invitation_id>/revoke/", team.revoke_invitation, name="team-revoke-invitation"),
+    path("team/members/<int:user_id>/remove/", team.remove_member, name="team-remove-member"),
+    path("join/<str:token>/", team.join, name="join"),
+    path("tokens/", tokens.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", tokens.revoke, name="tokens-revoke"),
 ]

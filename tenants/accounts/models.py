@@ -6,6 +6,7 @@ from typing import ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -72,3 +73,29 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class Invitation(models.Model):
+    """An invitation to join the store as staff, mailed as a link (tenants.accounts.invitations); pending until
+    its link is opened and a password chosen, or until the owner revokes it (the row is deleted)."""
+
+    email = models.EmailField("email address")
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One live invitation per address: inviting again replaces it, so only the newest link works.
+            models.UniqueConstraint(
+                Lower("email"), condition=models.Q(accepted_at__isnull=True), name="invitation_pending_email_unique_ci"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def has_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -156,3 +156,33 @@ def add_staff_member(
             user = User.objects.create_user(email, password, is_staff=True, is_superuser=is_owner)
         add_membership(user, role)
     return user
+
+
+class MemberNotRemovable(Exception):
+    """remove_staff_member refused; its message says why, in words for the owner."""
+
+
+def remove_staff_member(user_id: int) -> User:
+    """Take a staff member's access to the current store away at once: their membership goes (freeing the
+    seat), their login is deactivated and their API tokens deleted. Each of these changes replaces the
+    `ACCOUNTS` generation (the signals in `apps.py`), so no cached token check stands: their next API request
+    is refused. The owner is never removed."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("user").filter(user_id=user_id).first()
+        if membership is None:
+            raise MemberNotRemovable("They are not a member of this store.")
+        if membership.role == Membership.Role.OWNER:
+            raise MemberNotRemovable("The store's owner cannot be removed.")
+        user = membership.user
+        ApiToken.objects.filter(user=user).delete()
+        membership.delete()
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return user
+
+
+def revoke_api_token(token_id: int) -> bool:
+    """Delete a token of the current store; it is refused from the next request on (the deletion replaces the
+    `ACCOUNTS` generation). False when there was no such token."""
+    deleted, _ = ApiToken.objects.filter(pk=token_id).delete()
+    return deleted > 0
