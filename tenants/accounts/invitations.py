@@ -24,6 +24,7 @@ from django.utils import timezone
 from tenants.accounts.email_verification import _store_slug
 from tenants.accounts.models import Invitation, Membership, User
 from tenants.accounts.services import add_membership, add_staff_member, check_staff_seat
+from tenants.advisory_locks import hold_until_commit, store_lock_name
 from tenants.db_backend import connection
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def invite_staff_member(email: str, invited_by: User, link_for: Callable[[str], 
     # An early answer for the owner; the seat is counted again, under the store's lock, when the link is used.
     check_staff_seat()
     with transaction.atomic():
+        # One invitation of this store at a time: two sent at once for one address end as one, not a 500.
+        hold_until_commit(store_lock_name("staff-invitations"))
         Invitation.objects.filter(email__iexact=email, accepted_at__isnull=True).delete()
         invitation = Invitation.objects.create(
             email=email, invited_by=invited_by, expires_at=timezone.now() + timedelta(days=INVITATION_DAYS)
