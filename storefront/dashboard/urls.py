@@ -1,13 +1,14 @@
 """The merchant dashboard on a store's host, mounted at /dashboard/ by config/urls_tenant.py."""
 
-from django.urls import path
+from django.urls import include, path
 
-from storefront.dashboard import home, payouts, story, team, tokens
+from storefront.dashboard import home, payouts, product_urls, story, team, tokens
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("products/", include(product_urls)),
     path("story/", story.story_page, name="story"),
     path("payouts/", payouts.payouts_page, name="payouts"),
     path("payouts/connect", payouts.connect, name="payouts-connect"),
