@@ -43,12 +43,12 @@ def _unique_violation_on(error: IntegrityError, column: str) -> bool:
     return column in (cause.diag.constraint_name or "") or column in (cause.diag.message_detail or "")
 
 
-def _save(instance: _Model, key: str, taken: str) -> _Model:
-    """Save in a savepoint; a unique `key` taken meanwhile (after the serializer's check, by another
-    request) becomes a field error rather than a 500."""
+def _save(instance: _Model, key: str, taken: str, fields: list[str] | None = None) -> _Model:
+    """Save in a savepoint (only `fields`, when given); a unique `key` taken meanwhile (after the
+    serializer's check, by another request) becomes a field error rather than a 500."""
     try:
         with transaction.atomic():
-            instance.save()
+            instance.save(update_fields=fields)
     except IntegrityError as error:
         if _unique_violation_on(error, key):
             raise CatalogError({key: [taken]}) from error
@@ -56,10 +56,10 @@ def _save(instance: _Model, key: str, taken: str) -> _Model:
     return instance
 
 
-def _save_product(product: Product) -> Product:
+def _save_product(product: Product, fields: list[str] | None = None) -> Product:
     # The marketplace outbox row commits with the change, or not at all.
     with transaction.atomic():
-        _save(product, "sku", "A product with this SKU already exists.")
+        _save(product, "sku", "A product with this SKU already exists.", fields)
         publishing.record_product_changes([product.pk])
     return product
 
@@ -74,9 +74,12 @@ def create_product(**fields: Any) -> Product:
 
 
 def update_product(product: Product, **changes: Any) -> Product:
-    for name, value in _product_fields(changes).items():
+    """Write the changed fields only: the row's other columns (the units orders allocate meanwhile, moved
+    with F() under the row's lock) are never written back from this copy of it."""
+    changes = _product_fields(changes)
+    for name, value in changes.items():
         setattr(product, name, value)
-    return _save_product(product)
+    return _save_product(product, [*changes, "updated_at"])
 
 
 # Called in a product's deletion transaction, before the row goes, by what builds on products (the images
