@@ -6,22 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from storefront.messages import selectors, services
-from storefront.messages.models import BODY_MAX, Side, Thread
+from storefront.messages import answering
+from storefront.messages.models import Thread
 from storefront.orders.admin import ReadByMembers, is_member
-
-
-class ReplyForm(forms.Form):
-    body = forms.CharField(max_length=BODY_MAX, required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    image = forms.FileField(required=False, label="Photo (JPEG, PNG or WebP)")
 
 
 @admin.register(Thread)
@@ -63,33 +57,11 @@ class ThreadAdmin(ReadByMembers, admin.ModelAdmin):
 
     def reply_view(self, request: HttpRequest, thread_id: int) -> HttpResponse:
         self._thread(request, thread_id)
-        form = ReplyForm(request.POST, request.FILES)
-        if not form.is_valid():
-            problems = "; ".join(str(m) for field in form.errors.values() for m in field)
-            messages.error(request, f"Not sent: {problems}")
-            return self._back(thread_id)
-        user: Any = request.user
-        writer = services.Writer(side=Side.SELLER, id=int(user.pk), name=user.get_full_name() or user.email)
-        image = form.cleaned_data["image"]
-        upload = services.Upload(stream=image, size=image.size or 0) if image else None
-        try:
-            services.reply(thread_id, writer, form.cleaned_data["body"], upload=upload)
-        except services.MessageRefused as error:
-            messages.error(request, f"Not sent: {error}")
-        except services.NotFound as error:
-            raise Http404(str(error)) from error
-        else:
-            messages.success(request, "Sent.")
+        answering.reply_from_form(request, thread_id)
         return self._back(thread_id)
 
     def block_view(self, request: HttpRequest, thread_id: int) -> HttpResponse:
-        thread = self._thread(request, thread_id)
-        if request.POST.get("block") == "1":
-            services.block_buyer(thread.buyer_id, by=f"staff:{request.user.email}")  # type: ignore[union-attr]
-            messages.success(request, f"{thread.buyer_name or 'This buyer'} can no longer message the store.")
-        else:
-            services.unblock_buyer(thread.buyer_id)
-            messages.success(request, f"{thread.buyer_name or 'This buyer'} can message the store again.")
+        answering.block_from_form(request, self._thread(request, thread_id))
         return self._back(thread_id)
 
     def change_view(
@@ -98,7 +70,6 @@ class ThreadAdmin(ReadByMembers, admin.ModelAdmin):
         thread = Thread.objects.filter(pk=int(object_id)).first() if object_id.isdigit() else None
         extra = {**(extra_context or {})}
         if thread is not None and is_member(request):
-            services.mark_read(thread, Side.SELLER)
-            extra["conversation"] = selectors.thread_body(thread, Side.SELLER)
-            extra["reply_form"] = ReplyForm()
+            extra["conversation"] = answering.open_thread(thread)
+            extra["reply_form"] = answering.ReplyForm()
         return super().change_view(request, object_id, form_url, extra)

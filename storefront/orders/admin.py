@@ -10,32 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from storefront.catalog.templatetags.money import money
-from storefront.orders import services, transitions
+from storefront.orders import moves
 from storefront.orders.models import Order, OrderEvent, OrderLine
 from tenants.permissions import is_store_member
 
 Status = Order.Status
-# The merchant's words for each move, in the order the buttons show.
-MOVES = {
-    Status.PAID: "Mark paid",
-    Status.READY_FOR_PICKUP: "Ready for pickup",
-    Status.SHIPPED: "Mark shipped",
-    Status.COMPLETED: "Mark completed",
-    Status.CANCELLED: "Cancel order",
-    Status.REFUNDED: "Refund",
-}
-# Moves the buyer is told about with a reason the merchant must give.
-NEEDS_REASON = frozenset({Status.CANCELLED, Status.REFUNDED})
-REASON_MAX = 500
 
 
 def is_member(request: HttpRequest) -> bool:
@@ -43,18 +31,6 @@ def is_member(request: HttpRequest) -> bool:
     if not hasattr(request, "_is_store_member"):
         request._is_store_member = is_store_member(request.user)  # type: ignore[attr-defined]
     return bool(request._is_store_member)  # type: ignore[attr-defined]
-
-
-def legal_moves(order: Order) -> list[tuple[str, str]]:
-    """(status, button label) of each move the order's rules allow from where it is now."""
-    moves = []
-    for target, label in MOVES.items():
-        try:
-            transitions.check_move(order.status, target, order.fulfilment)
-        except transitions.IllegalMove:
-            continue
-        moves.append((str(target), label))
-    return moves
 
 
 class ReadByMembers:
@@ -101,15 +77,10 @@ class OrderEventInline(ReadByMembers, admin.TabularInline):
     verbose_name_plural = "history"
 
 
-class TransitionForm(forms.Form):
-    to = forms.ChoiceField(choices=list(MOVES.items()))
-    reason = forms.CharField(max_length=REASON_MAX, required=False)
-
-
 class OrderActionForm(ActionForm):
     """The list's action bar, with the reason a cancel or a refund needs."""
 
-    reason = forms.CharField(max_length=REASON_MAX, required=False, label="Reason (to cancel or refund)")
+    reason = forms.CharField(max_length=moves.REASON_MAX, required=False, label="Reason (to cancel or refund)")
 
 
 @admin.register(Order)
@@ -145,28 +116,9 @@ class OrderAdmin(ReadByMembers, admin.ModelAdmin):
 
     # --- Moves ----------------------------------------------------------------------------------
 
-    def move(self, request: HttpRequest, orders: list[tuple[int, str]], target: str, reason: str) -> None:
-        """Each order (id, number) moved by the service in a transaction of its own; a refusal is shown in
-        the service's words and leaves that order as it was."""
-        if target in NEEDS_REASON and not reason.strip():
-            messages.error(request, "Nothing changed: give a reason to cancel or refund an order.")
-            return
-        actor = f"staff:{request.user.email}"  # type: ignore[union-attr]
-        moved = []
-        for order_id, number in orders:
-            try:
-                services.transition_order(order_id, target, actor=actor, reason=reason.strip())
-            except (services.IllegalTransition, services.SoldOut, services.NotFound) as error:
-                messages.error(request, f"Order {number}: {error}")
-            else:
-                moved.append(number)
-        if moved:
-            which = f"Order {moved[0]} is" if len(moved) == 1 else f"Orders {', '.join(moved)} are"
-            messages.success(request, f"{which} now {Status(target).label.lower()}.")
-
     def _action(self, request: HttpRequest, queryset: QuerySet[Order], target: str) -> None:
         orders = list(queryset.order_by("pk").values_list("pk", "number"))
-        self.move(request, orders, target, request.POST.get("reason", "")[:REASON_MAX])
+        moves.move_orders(request, orders, target, request.POST.get("reason", "")[: moves.REASON_MAX])
 
     @admin.action(description="Mark paid", permissions=["transition"])
     def mark_paid(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -202,15 +154,7 @@ class OrderAdmin(ReadByMembers, admin.ModelAdmin):
         """A button of the order's page: one move, then the page again with what happened."""
         if not self.has_transition_permission(request):
             raise PermissionDenied
-        number = Order.objects.filter(pk=order_id).values_list("number", flat=True).first()
-        if number is None:
-            raise Http404("No such order.")
-        form = TransitionForm(request.POST)
-        if form.is_valid():
-            self.move(request, [(order_id, number)], form.cleaned_data["to"], form.cleaned_data["reason"])
-        else:
-            problems = "; ".join(str(m) for field in form.errors.values() for m in field)
-            messages.error(request, f"Nothing changed: {problems}")
+        moves.move_from_form(request, order_id)
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order_id]))
 
     def change_view(
@@ -219,7 +163,7 @@ class OrderAdmin(ReadByMembers, admin.ModelAdmin):
         order = Order.objects.filter(pk=int(object_id)).first() if object_id.isdigit() else None
         extra = {**(extra_context or {})}
         if order is not None and self.has_transition_permission(request):
-            extra["moves"] = moves = legal_moves(order)
-            extra["asks_reason"] = any(target in NEEDS_REASON for target, _ in moves)
-            extra["reason_max"] = REASON_MAX
+            extra["moves"] = allowed = moves.legal_moves(order)
+            extra["asks_reason"] = moves.asks_reason(allowed)
+            extra["reason_max"] = moves.REASON_MAX
         return super().change_view(request, object_id, form_url, extra)
