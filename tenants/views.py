@@ -1,4 +1,4 @@
-"""The login handoff that lands a new owner (or a signed-in merchant) in their store's admin."""
+"""The login handoff that lands a new owner (or a signed-in merchant) in their store's dashboard."""
 
 from __future__ import annotations
 
@@ -22,6 +22,6 @@ def login_handoff(request: HttpRequest) -> HttpResponse:
     user_id = redeem_handoff_token(request.POST.get("token", ""), tenant.slug)
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
-        return redirect("/admin/login/?next=/admin/")
+        return redirect("/admin/login/?next=/dashboard/")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return redirect("/admin/")
+    return redirect("/dashboard/")

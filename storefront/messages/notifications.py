@@ -49,7 +49,7 @@ def mail_side(thread_id: int, recipient: str, store_name: str, store_url: str) -
                     "user__email", flat=True
                 )
             )
-            link = f"{store_url}/admin/store_messages/thread/{thread.pk}/change/"
+            link = f"{store_url}/dashboard/messages/{thread.pk}/"
             who = thread.buyer_name or "A buyer"
         if not to:
             return 0

@@ -49,8 +49,8 @@ def test_signing_up_posts_a_one_time_login_to_the_new_store_never_in_a_url():
     # The browser arrives from the root host with no CSRF cookie of the store's: the token is the proof.
     handoff = Client(HTTP_HOST="hebden-bakery.localhost", enforce_csrf_checks=True)
     landed = handoff.post("/accounts/handoff/", {"token": token})
-    assert landed["Location"] == "/admin/"
-    assert handoff.get("/admin/").status_code == 200
+    assert landed["Location"] == "/dashboard/"
+    assert handoff.get("/dashboard/").status_code == 200
 
 
 def test_a_handoff_token_in_a_url_is_refused_and_logs_nobody_in():
@@ -63,7 +63,7 @@ def test_a_handoff_token_in_a_url_is_refused_and_logs_nobody_in():
     assert old_link.status_code == 405
     assert store.get("/admin/")["Location"].startswith("/admin/login/")
     # Refused without being spent: the POST the page makes still works, once.
-    assert store.post("/accounts/handoff/", {"token": token})["Location"] == "/admin/"
+    assert store.post("/accounts/handoff/", {"token": token})["Location"] == "/dashboard/"
     assert (
         Client(HTTP_HOST="hebden-bakery.localhost")
         .post("/accounts/handoff/", {"token": token})["Location"]

@@ -60,7 +60,7 @@ def test_a_buyer_asks_from_the_product_page_and_the_store_answers_from_its_admin
     assert mailoutbox[0].to == [store.owner.email]
     assert "2 new messages" in mailoutbox[0].subject
     assert "Is it still warm at 5?" in mailoutbox[0].body and "This is my bag" in mailoutbox[0].body
-    assert f"/admin/store_messages/thread/{thread_id}/change/" in mailoutbox[0].body
+    assert f"/dashboard/messages/{thread_id}/" in mailoutbox[0].body
     assert mail_now(store, thread_id, "seller") == 0  # nothing mailed twice
 
     # When the owner opens the thread in the admin and answers
