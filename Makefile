@@ -9,7 +9,7 @@ TEST_ENV = DATABASE_URL=$(DB_URL) REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/13} SECRET_KEY=test-only DEBUG=0 STATICFILES_MANIFEST=0 \
 	PLATFORM_DOMAIN=localhost
 
-.PHONY: db-stop install dev test test-fast e2e lint bench-onboarding bench-migrate bench-catalog bench-catalog-import bench-metering bench-marketplace bench-checkout clean
+.PHONY: db-stop install dev test test-fast e2e lint bench-onboarding bench-migrate bench-catalog bench-analytics bench-catalog-import bench-metering bench-marketplace bench-checkout clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-catalog-import: install
 # Needs wrk (apt-get install wrk).
 bench-catalog: install
 	$(TEST_ENV) $(PY) bench/catalog.py $(BENCH_ARGS)
+
+# Needs wrk (apt-get install wrk).
+bench-analytics: install
+	$(TEST_ENV) $(PY) bench/analytics.py $(BENCH_ARGS)
 
 bench-checkout: install
 	$(TEST_ENV) $(PY) bench/checkout.py $(BENCH_ARGS)

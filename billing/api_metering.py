@@ -3,13 +3,14 @@ Redis (no database write per request), and a beat task moves the counts into usa
 
 Counting. ``count_api_request`` adds one to the store's count in the process's memory (a lock and a dict:
 no network round trip on the request's path, which cost a quarter of a cached product list's throughput
-when it was a HINCRBY per request). A daemon thread of each process pushes the counts to the store's field
-of the stack's *counting* hash every USAGE_COUNT_PUSH_SECONDS (1 s; one pipelined HINCRBY per store), and
-once more when the process exits (atexit: gunicorn's graceful stop and recycling). Reading or flushing the
-counts pushes the reading process's own first. A push that cannot reach Redis keeps its counts for the next
-(a warning is logged, at most once a minute per process): requests are never refused for it. What a
-SIGKILLed web process had not pushed (at most its last second) is lost, uncounted: never billed twice.
-Without REDIS_URL nothing is counted: `make dev` without Redis bills no API use.
+when it was a HINCRBY per request; tenants/buffered_counts.py). A daemon thread of each process pushes the
+counts to the store's field of the stack's *counting* hash every USAGE_COUNT_PUSH_SECONDS (1 s; one
+pipelined HINCRBY per store), and once more when the process exits (atexit: gunicorn's graceful stop and
+recycling). Reading or flushing the counts pushes the reading process's own first. A push that cannot reach
+Redis keeps its counts for the next (a warning is logged, at most once a minute per process): requests are
+never refused for it. What a SIGKILLed web process had not pushed (at most its last second) is lost,
+uncounted: never billed twice. Without REDIS_URL nothing is counted: `make dev` without Redis bills no API
+use.
 
 Flushing (``flush_api_request_counts``, beat task `billing.flush_api_request_counts` every
 USAGE_FLUSH_SECONDS). A flush is three steps, each safe to repeat:
@@ -35,12 +36,8 @@ and flushes its own store in its own database.
 
 from __future__ import annotations
 
-import atexit
-import functools
 import logging
-import os
 import secrets
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -48,19 +45,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
-from django.conf import settings
+from redis.client import Pipeline
 
 from billing import services
 from billing.models import Metric
 from billing.usage_batches import MAX_BATCH_SIZE, UsageEventIn
+from tenants import buffered_counts
+from tenants.buffered_counts import client as _client
+from tenants.buffered_counts import is_enabled
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "api-requests-"
-_WARN_EVERY_SECONDS = 60.0
-_last_warning = [0.0]
 
 # KEYS: counting, pending, pending window id. ARGV: the id of a new window. Answers [] (nothing to flush)
 # or [window id, 1 if it was left by an earlier flush else 0, field, count, field, count, ...].
@@ -109,75 +106,33 @@ class CountWindow:
         return f"{KEY_PREFIX}{self.window_id}"
 
 
-def is_enabled() -> bool:
-    return bool(settings.REDIS_URL)
-
-
-@functools.cache
-def _client() -> redis.Redis:
-    # One pool per process; redis-py's pool starts afresh in a forked child (gunicorn, Celery).
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
-
-
 def _keys() -> tuple[str, str, str]:
-    # The cache's prefix: CACHE_KEY_PREFIX and the stack's identity.
-    tag = "{" + str(settings.CACHES["default"].get("KEY_PREFIX") or settings.STACK_ID) + "}"
+    tag = buffered_counts.stack_tag()
     return f"usage:{tag}:api_requests", f"usage:{tag}:api_requests:pending", f"usage:{tag}:api_requests:window"
 
 
-class _LocalCounts:
-    """This process's counts not yet pushed to Redis, and the thread that pushes them."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.counts: Counter[int] = Counter()
-        self.pusher_pid = 0  # the process whose pusher thread runs (a forked child starts its own)
+def _write_counts(pipeline: Pipeline, counts: Counter[int], _sets: dict[None, set[str]]) -> None:
+    counting = _keys()[0]
+    for tenant_id, count in counts.items():
+        pipeline.hincrby(counting, str(tenant_id), count)
 
 
-_local = _LocalCounts()
+_local: buffered_counts.BufferedCounts[int, None] = buffered_counts.BufferedCounts(
+    "api-request-counts", _write_counts, "API request counts kept for later: Redis unavailable", logger
+)
 
 
 def count_api_request(tenant_id: int) -> None:
     """Count one API request served for the store (in memory; never raises, never waits on the network)."""
     if not is_enabled():
         return
-    with _local.lock:
-        _local.counts[tenant_id] += 1
-        if _local.pusher_pid != os.getpid():
-            _local.pusher_pid = os.getpid()
-            threading.Thread(target=_push_every_interval, name="api-request-counts", daemon=True).start()
-
-
-def _push_every_interval() -> None:
-    while True:
-        time.sleep(settings.USAGE_COUNT_PUSH_SECONDS)
-        push_local_counts()
+    _local.add(tenant_id)
 
 
 def push_local_counts() -> int:
     """Add this process's counts to Redis's counting hash (one pipelined round trip); answers how many
     stores' counts were pushed. On failure the counts stay here for the next push."""
-    with _local.lock:
-        taken, _local.counts = _local.counts, Counter()
-    if not taken or not is_enabled():
-        return 0
-    try:
-        pipeline = _client().pipeline(transaction=False)
-        for tenant_id, count in taken.items():
-            pipeline.hincrby(_keys()[0], str(tenant_id), count)
-        pipeline.execute()
-    except redis.RedisError:
-        with _local.lock:
-            _local.counts.update(taken)
-        now = time.monotonic()
-        if now - _last_warning[0] >= _WARN_EVERY_SECONDS:
-            _last_warning[0] = now
-            logger.warning("API request counts kept for later: Redis unavailable", exc_info=True)
-        return 0
-    return len(taken)
-
-
-atexit.register(push_local_counts)
+    return _local.push()
 
 
 def counted_so_far() -> dict[int, int]:

@@ -303,6 +303,8 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 USAGE_FLUSH_SECONDS = env.float("USAGE_FLUSH_SECONDS", default=60.0)
 # Each web process counts in memory and pushes its counts to Redis this often (and when it exits).
 USAGE_COUNT_PUSH_SECONDS = env.float("USAGE_COUNT_PUSH_SECONDS", default=1.0)
+# Product analytics: product pages and adds to cart record their events (in memory, pushed with the counts above).
+ANALYTICS_RECORDING = env.bool("ANALYTICS_RECORDING", default=True)
 USAGE_STORAGE_CHECK_SECONDS = env.float("USAGE_STORAGE_CHECK_SECONDS", default=3600.0)
 USAGE_INGEST_TOKEN = env("USAGE_INGEST_TOKEN", default="")
 # A dedicated stack records its store's usage in its own database and hands it to the platform's bill every

@@ -1,8 +1,9 @@
 """Storefront events for product analytics, recorded without slowing the page: a product page's view and an
 add to cart are counted in the web process's memory (no database write, no network round trip on the
-request's path) and pushed to Redis by a daemon thread every USAGE_COUNT_PUSH_SECONDS and at exit, the
-same way billing/api_metering.py counts API requests. The rollup (storefront/analytics/services.py) reads
-Redis into ProductMinute and ProductDay rows.
+request's path) and pushed to Redis by a daemon thread every USAGE_COUNT_PUSH_SECONDS and at exit, by the
+same buffer as billing/api_metering.py's API requests (tenants/buffered_counts.py). The rollup
+(storefront/analytics/services.py) reads Redis into ProductMinute and ProductDay rows. ANALYTICS_RECORDING=0
+switches recording off (the rollup still runs over what was recorded, and the day's orders).
 
 Unique viewers: a visitor is the session key if the browser has a session, else the client's address (as
 our proxies saw it, tenants.client_address) and its User-Agent; either is hashed with a salt derived from
@@ -26,45 +27,37 @@ last second) is lost. Without REDIS_URL nothing is recorded.
 
 from __future__ import annotations
 
-import atexit
-import functools
 import hashlib
 import hmac
 import logging
-import os
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
 
-import redis
 from django.conf import settings
 from django.http import HttpRequest
+from redis.client import Pipeline
 
+from tenants import buffered_counts
+from tenants.buffered_counts import client as client
+from tenants.buffered_counts import is_enabled as is_enabled
 from tenants.client_address import client_ip
 from tenants.db_backend import connection
 
 logger = logging.getLogger(__name__)
 
 KEEP_SECONDS = 3 * 24 * 3600
-_WARN_EVERY_SECONDS = 60.0
-_last_warning = [0.0]
 
 VIEWS, CARTS = "views", "carts"
 
 
-def is_enabled() -> bool:
-    return bool(settings.REDIS_URL)
-
-
-@functools.cache
-def client() -> redis.Redis:
-    # One pool per process; redis-py's pool starts afresh in a forked child (gunicorn, Celery).
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+def is_recording() -> bool:
+    """Whether pages and carts record their events (Redis configured, ANALYTICS_RECORDING not switched off)."""
+    return bool(settings.ANALYTICS_RECORDING) and is_enabled()
 
 
 def _tag() -> str:
-    return "{" + str(settings.CACHES["default"].get("KEY_PREFIX") or settings.STACK_ID) + "}"
+    return buffered_counts.stack_tag()
 
 
 def stores_key() -> str:
@@ -91,17 +84,39 @@ def day_of(minute: int) -> str:
     return datetime.fromtimestamp(minute, tz=UTC).date().isoformat()
 
 
-class _LocalEvents:
-    """This process's events not yet pushed to Redis, and the thread that pushes them."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.counts: Counter[tuple[str, int, str, int]] = Counter()  # (schema, minute, kind, product) -> n
-        self.viewers: dict[tuple[str, int, int], set[str]] = {}  # (schema, minute, product) -> visitors
-        self.pusher_pid = 0
+CountKey = tuple[str, int, str, int]  # (schema, minute, kind, product)
+ViewersKey = tuple[str, int, int]  # (schema, minute, product)
 
 
-_local = _LocalEvents()
+def _write_events(pipeline: Pipeline, counts: Counter[CountKey], viewers: dict[ViewersKey, set[str]]) -> None:
+    listed: set[tuple[str, int]] = set()
+    for (schema, minute, kind, product_id), count in counts.items():
+        pipeline.hincrby(counts_key(schema, minute), f"{kind}:{product_id}", count)
+        pipeline.expire(counts_key(schema, minute), KEEP_SECONDS)
+        listed.add((schema, minute))
+    for (schema, minute, product_id), visitors in viewers.items():
+        for key in (
+            minute_viewers_key(schema, minute, product_id),
+            day_viewers_key(schema, day_of(minute), product_id),
+        ):
+            pipeline.pfadd(key, *visitors)
+            pipeline.expire(key, KEEP_SECONDS)
+    # Listed last: a rollup that sees a minute sees its counts.
+    for schema, minute in listed:
+        pipeline.sadd(minutes_key(schema), minute)
+        pipeline.sadd(stores_key(), schema)
+
+
+class _LocalEvents(buffered_counts.BufferedCounts[CountKey, ViewersKey]):
+    """This process's events not yet pushed to Redis (counts, and each product's visitors a minute), and
+    the thread that pushes them."""
+
+    @property
+    def viewers(self) -> dict[ViewersKey, set[str]]:
+        return self.sets
+
+
+_local = _LocalEvents("product-analytics", _write_events, "Product analytics kept for later: Redis unavailable", logger)
 
 
 def visitor_of(request: HttpRequest, today: str) -> str:
@@ -128,65 +143,16 @@ def record_add_to_cart(request: HttpRequest, product_id: int) -> None:
 
 
 def _record(request: HttpRequest, kind: str, product_id: int) -> None:
-    if not is_enabled():
+    if not is_recording():
         return
     now = int(time.time())
     minute = now - now % 60
     schema = connection.schema_name
     visitor = visitor_of(request, day_of(minute)) if kind == VIEWS else ""
-    with _local.lock:
-        _local.counts[(schema, minute, kind, product_id)] += 1
-        if visitor:
-            _local.viewers.setdefault((schema, minute, product_id), set()).add(visitor)
-        if _local.pusher_pid != os.getpid():
-            _local.pusher_pid = os.getpid()
-            threading.Thread(target=_push_every_interval, name="product-analytics", daemon=True).start()
-
-
-def _push_every_interval() -> None:
-    while True:
-        time.sleep(settings.USAGE_COUNT_PUSH_SECONDS)
-        push_local_events()
+    _local.add((schema, minute, kind, product_id), (schema, minute, product_id), visitor)
 
 
 def push_local_events() -> int:
     """Add this process's events to Redis (one pipelined round trip); answers how many counts were pushed.
     On failure the events stay here for the next push."""
-    with _local.lock:
-        counts, _local.counts = _local.counts, Counter()
-        viewers, _local.viewers = _local.viewers, {}
-    if not (counts or viewers) or not is_enabled():
-        return 0
-    try:
-        pipeline = client().pipeline(transaction=False)
-        listed: set[tuple[str, int]] = set()
-        for (schema, minute, kind, product_id), count in counts.items():
-            pipeline.hincrby(counts_key(schema, minute), f"{kind}:{product_id}", count)
-            pipeline.expire(counts_key(schema, minute), KEEP_SECONDS)
-            listed.add((schema, minute))
-        for (schema, minute, product_id), visitors in viewers.items():
-            for key in (
-                minute_viewers_key(schema, minute, product_id),
-                day_viewers_key(schema, day_of(minute), product_id),
-            ):
-                pipeline.pfadd(key, *visitors)
-                pipeline.expire(key, KEEP_SECONDS)
-        # Listed last: a rollup that sees a minute sees its counts.
-        for schema, minute in listed:
-            pipeline.sadd(minutes_key(schema), minute)
-            pipeline.sadd(stores_key(), schema)
-        pipeline.execute()
-    except redis.RedisError:
-        with _local.lock:
-            _local.counts.update(counts)
-            for listed_key, visitors in viewers.items():
-                _local.viewers.setdefault(listed_key, set()).update(visitors)
-        now = time.monotonic()
-        if now - _last_warning[0] >= _WARN_EVERY_SECONDS:
-            _last_warning[0] = now
-            logger.warning("Product analytics kept for later: Redis unavailable", exc_info=True)
-        return 0
-    return len(counts)
-
-
-atexit.register(push_local_events)
+    return _local.push()
