@@ -114,8 +114,8 @@ def test_a_signup_handoff_link_works_once_and_only_on_its_own_store(two_stores):
     assert on_beta["Location"].startswith("/admin/login/")
 
     first = Client(HTTP_HOST=store_host("alpha"))
-    assert first.post("/accounts/handoff/", {"token": token})["Location"] == "/admin/"
-    assert first.get("/admin/").status_code == 200
+    assert first.post("/accounts/handoff/", {"token": token})["Location"] == "/dashboard/"
+    assert first.get("/dashboard/").status_code == 200
     replay = Client(HTTP_HOST=store_host("alpha")).post("/accounts/handoff/", {"token": token})
     assert replay["Location"].startswith("/admin/login/")
 
