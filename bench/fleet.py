@@ -122,3 +122,90 @@ def create_fleet(url: str, template: str, first: int, count: int, batch: int | N
     finally:
         conn.close()
     return time.perf_counter() - started
+
+
+_NAME_WORDS = (
+    ("Hebden", "Calder", "Pennine", "Moorland", "Riverside", "Old Town", "Harbour", "Northern", "Little", "Corner"),
+    ("Bakery", "Pottery", "Books", "Florist", "Deli", "Cycles", "Records", "Tea Room", "Wool Shop", "Hardware"),
+)
+_MAIL_DOMAINS = ("example.com", "mail.example.net", "shops.example.org", "fleet.example.com")
+
+
+def register_registry_fleet(count: int, first: int = 0, *, batch: int = 5_000) -> list[int]:
+    """`count` stores in the registry only (tenant, platform hostname, subscription; no schema), for what
+    reads the registry and never a store's schema, such as the staff console. Returns their ids.
+
+    Names, owners, statuses, tenancies, plans and signup dates vary as a fleet's do: mostly active shared
+    stores on three plans, one in 50 suspended, one in 40 dedicated (some waiting for approval or taken
+    down), one in 25 past due, one in 7 paying yearly, signups spread over two years.
+    """
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from billing.models import Plan, Subscription
+    from tenants.models import Domain, Tenant
+    from tenants.routing import store_hostname
+
+    plans = {plan.code: plan for plan in Plan.objects.filter(code__in=["starter", "growth", "scale", "dedicated"])}
+    shared_plans = ["starter", "growth", "scale"]
+    now = timezone.now()
+    ids: list[int] = []
+    for start in range(first, first + count, batch):
+        numbers = range(start, min(start + batch, first + count))
+        rows = []
+        for n in numbers:
+            dedicated = n % 40 == 0
+            status = Tenant.Status.ACTIVE
+            if n % 50 == 1:
+                status = Tenant.Status.SUSPENDED
+            elif dedicated and n % 120 == 0:
+                status = Tenant.Status.PENDING_PROVISIONING
+            elif dedicated and n % 200 == 0:
+                status = Tenant.Status.DEPROVISIONED
+            first_word, second_word = _NAME_WORDS[0][n % 10], _NAME_WORDS[1][(n // 10) % 10]
+            rows.append(
+                Tenant(
+                    schema_name=f"t_reg{n:06d}",
+                    slug=f"reg{n:06d}",
+                    name=f"{first_word} {second_word} {n}",
+                    status=status,
+                    tenancy=Tenant.Tenancy.DEDICATED if dedicated else Tenant.Tenancy.SHARED,
+                    owner_email=f"owner{n:06d}@{_MAIL_DOMAINS[n % len(_MAIL_DOMAINS)]}",
+                    town="Leeds",
+                    postcode="LS1 1AA",
+                    plan_code="dedicated" if dedicated else shared_plans[n % 3],
+                    suspension_reason="Chargeback dispute" if status == Tenant.Status.SUSPENDED else "",
+                )
+            )
+        tenants = Tenant.objects.bulk_create(rows)
+        Domain.objects.bulk_create(
+            Domain(domain=store_hostname(tenant.slug), tenant=tenant, is_primary=True)
+            for tenant in tenants
+            if tenant.status != Tenant.Status.DEPROVISIONED
+        )
+        period_start = now - timedelta(days=10)
+        Subscription.objects.bulk_create(
+            Subscription(
+                tenant=tenant,
+                plan=plans[tenant.plan_code],
+                status=Subscription.Status.PAST_DUE if n % 25 == 0 else Subscription.Status.ACTIVE,
+                interval="year" if n % 7 == 0 else "month",
+                billing_anchor=period_start,
+                current_period_start=period_start,
+                current_period_end=period_start + timedelta(days=30),
+                provider="local",
+            )
+            for n, tenant in zip(numbers, tenants, strict=True)
+            if tenant.tenancy == Tenant.Tenancy.SHARED and tenant.plan_code in plans
+        )
+        ids += [tenant.pk for tenant in tenants]
+        # auto_now_add stamps every row with the moment of the insert: spread the signups over two years.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE tenants_tenant SET created_at = now() - (((id * 7919) %% 63072000) * interval '1 second') "
+                "WHERE id = ANY(%s)",
+                [[tenant.pk for tenant in tenants]],
+            )
+    return ids

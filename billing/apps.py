@@ -18,3 +18,8 @@ class BillingConfig(AppConfig):
 
         # Store accounts sit below billing: they count the seats, billing holds them to the plan.
         guard_staff_seats(lambda seats: limits.check_store_limit("staff_seats", current=seats))
+
+        from billing import console
+
+        # The staff console lives in tenants: billing adds its filters, row values and tenant-page panel.
+        console.register()

@@ -45,6 +45,7 @@ urlpatterns = [
     path("buyers/orders/", purchases_pages.your_orders, name="buyer-orders"),
     path("console/", console.tenant_list, name="console-tenants"),
     path("console/overview/", fleet_overview.overview_page, name="console-overview"),
+    path("console/tenants/<slug:slug>/", console.tenant_page, name="console-tenant"),
     path("console/tenants/<slug:slug>/suspend", console.suspend, name="console-suspend"),
     path("console/tenants/<slug:slug>/reactivate", console.reactivate, name="console-reactivate"),
     path("console/tenants/<slug:slug>/approve", provisioning_console.approve, name="console-approve"),

@@ -1,17 +1,23 @@
-"""The staff console's provisioning pages: approve or reject a dedicated request from the tenant list,
-and a run page whose progress fragment htmx polls every second until the run stops."""
+"""The staff console's provisioning pages: approve or reject a dedicated request from the tenant list or
+the tenant's page, and a run page whose progress fragment htmx polls every second until the run stops.
+It also gives the console (tenants.console_extensions) each row's latest run and the tenant page's runs."""
 
 from __future__ import annotations
 
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
+from django.db.models.expressions import BaseExpression
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from billing import fleet_overview
+from billing.fleet_overview import FleetFigure
 from provisioning import selectors, services
 from provisioning.models import ProvisioningRun
+from tenants import console, console_extensions
 from tenants.accounts.models import User
+from tenants.console_extensions import Panel
 from tenants.models import Tenant
 from tenants.permissions import platform_staff_required
 from tenants.routing import store_url
@@ -27,10 +33,7 @@ def _redirect_to_run(request: HttpRequest, run: ProvisioningRun) -> HttpResponse
 
 
 def _tenant_row(request: HttpRequest, tenant: Tenant, error: str = "") -> HttpResponse:
-    tenant = Tenant.objects.annotate(latest_run_id=Max("provisioning_runs__id")).get(pk=tenant.pk)
-    return render(
-        request, "tenants/console_row.html", {"tenant": tenant, "url": store_url(tenant.slug), "error": error}
-    )
+    return console.answer_action(request, tenant, error)
 
 
 def _staff(request: HttpRequest) -> User:
@@ -149,3 +152,33 @@ def confirm_upgrade(request: HttpRequest, run_id: int) -> HttpResponse:
     except services.ProvisioningConflict as error:
         return _progress(request, run_id, str(error))
     return _progress(request, run_id, notice=f"Upgrade confirmed: the shared schema {schema} was dropped.")
+
+
+# --- What provisioning adds to the console's tenant list and pages ------------------------------------
+
+RUNS_SHOWN = 20
+
+
+def latest_run_id() -> BaseExpression:
+    """Each console row links to its tenant's latest run, if any."""
+    return Subquery(ProvisioningRun.objects.filter(tenant=OuterRef("pk")).order_by("-pk").values("pk")[:1])
+
+
+def tenant_panel(tenant: Tenant) -> dict[str, object]:
+    """The tenant's latest runs with who asked for them (one query)."""
+    return {"runs": list(selectors.runs_of(tenant).select_related("requested_by")[:RUNS_SHOWN])}
+
+
+def runs_in_flight() -> int:
+    """Runs a worker is on or about to take (a failed run waits for staff, not for a worker)."""
+    return ProvisioningRun.objects.filter(
+        state__in=[ProvisioningRun.State.PENDING, ProvisioningRun.State.RUNNING]
+    ).count()
+
+
+def register() -> None:
+    fleet_overview.add_figure(FleetFigure("provisioning-in-flight", "Provisioning runs in flight", runs_in_flight))
+    console_extensions.add_row_value("latest_run_id", latest_run_id)
+    console_extensions.add_panel(
+        Panel("provisioning", "Provisioning runs", "provisioning/tenant_panel.html", tenant_panel, 20)
+    )

@@ -1,5 +1,6 @@
 """The tenant registry (public schema): tenants, their domains, the schema pool and migration status."""
 
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
 from django_tenants.models import DomainMixin, TenantMixin
@@ -71,6 +72,17 @@ class Tenant(TenantMixin):
                 condition=models.Q(tenancy__in=["shared", "dedicated"]), name="tenant_tenancy_valid"
             ),
         ]
+        indexes = [
+            # The staff console's sorts (tenants.console_list): each page is a keyset seek into one of these.
+            models.Index(fields=["-created_at", "-id"], name="tenant_newest_idx"),
+            models.Index(fields=["name", "id"], name="tenant_name_idx"),
+            models.Index(fields=["-status", "-created_at", "-id"], name="tenant_status_idx"),
+            # Its search for a part of a name, slug or owner's email in any case (column ILIKE '%part%':
+            # pg_trgm's trigrams are case-folded, so these serve ILIKE as well as LIKE).
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="tenant_name_trgm"),
+            GinIndex(fields=["slug"], opclasses=["gin_trgm_ops"], name="tenant_slug_trgm"),
+            GinIndex(fields=["owner_email"], opclasses=["gin_trgm_ops"], name="tenant_owner_email_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -91,6 +103,10 @@ class Tenant(TenantMixin):
 
 class Domain(DomainMixin):
     """A hostname that routes to a tenant: <slug>.<PLATFORM_DOMAIN> or a verified custom domain."""
+
+    class Meta:
+        # The staff console finds a store by a part of any of its hostnames (see Tenant's trigram indexes).
+        indexes = [GinIndex(fields=["domain"], opclasses=["gin_trgm_ops"], name="domain_trgm")]
 
 
 class PooledSchema(models.Model):

@@ -1,4 +1,5 @@
-"""The staff console's platform overview (`/console/overview/`): new stores, orders and GMV per day of the
+"""The staff console's platform overview (`/console/overview/`): the fleet now (active stores, MRR per
+currency, the schema pool, provisioning runs in flight), then new stores, orders and GMV per day of the
 whole platform, read from the tenant registry and billing's usage events; GMV per currency; days are
 the project's TIME_ZONE days. Platform staff only."""
 
@@ -14,17 +15,19 @@ from django.http import HttpRequest
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import Plan, UsageEvent
+from billing.models import Plan, Subscription, UsageEvent
 from billing.services import record_usage
+from provisioning.models import ProvisioningRun
 from tenants.accounts.models import User
-from tenants.models import Tenant
+from tenants.models import PooledSchema, Tenant
 from tests.conftest import ROOT_HOST, STRONG_PASSWORD, make_platform_staff, store_api, store_host
 from tests.storefront.orders.conftest import add_product, fill_cart, shop, sign_up_buyer
 
 pytestmark = pytest.mark.django_db
 PAGE = "/console/overview/"
-# Session, user, platform role; then signups, orders and GMV: one GROUP BY each, however many stores.
-PAGE_QUERIES = 6
+# Session, user, platform role; active stores, MRR (one GROUP BY), the pool, runs in flight (provisioning's
+# figure); then signups, orders and GMV: one GROUP BY each, however many stores.
+PAGE_QUERIES = 10
 
 
 def figures(html: str, key: str) -> dict[str, int]:
@@ -204,3 +207,51 @@ def test_the_window_is_7_30_or_90_days_and_anything_else_is_30(staff_browser, as
     assert len(rows) == shown
     assert list(rows)[-1] == today().isoformat()
     assert f'<strong aria-current="page">{shown} days</strong>' in page.content.decode()
+
+
+def test_staff_see_active_stores_mrr_per_currency_the_pool_and_runs_in_flight(
+    staff_browser, make_store, euro_plan, django_assert_num_queries
+):
+    # Given stores on monthly and yearly plans in two currencies, one past due, one canceled, one
+    # suspended, one trialing, and a dedicated request being provisioned
+    def on(store, **fields) -> None:
+        Subscription.objects.filter(tenant=store.tenant).update(**fields)
+
+    make_store(subdomain="bakery")  # starter, monthly: 9.00 GBP
+    yearly = make_store(subdomain="pottery")
+    on(yearly, interval="year")  # starter, yearly: 90.00 GBP, so 7.50 a month
+    late = make_store(subdomain="florist")
+    on(late, status="past_due")  # still counted: its grace period runs
+    gone = make_store(subdomain="closed")
+    on(gone, status="canceled")
+    trial = make_store(subdomain="trial")
+    on(trial, status="trialing")
+    make_store(subdomain="euros", plan="starter-eur")  # 9.00 EUR
+    suspended = make_store(subdomain="paused")
+    Tenant.objects.filter(pk=suspended.tenant.pk).update(status="suspended")
+    dedicated = make_store(subdomain="big", tenancy="dedicated")
+    Tenant.objects.filter(pk=dedicated.tenant.pk).update(status="provisioning")
+    ProvisioningRun.objects.create(tenant=dedicated.tenant, state="running", backend="local")
+    ProvisioningRun.objects.create(tenant=suspended.tenant, state="failed", backend="local")  # waits for staff
+    pool = PooledSchema.objects.count()
+    staff_browser.get("/console/")
+
+    # When staff open the overview
+    with django_assert_num_queries(PAGE_QUERIES):
+        html = staff_browser.get(PAGE).content.decode()
+
+    # Then: six stores are open (the suspended and the dedicated one being built are not), MRR adds the
+    # running subscriptions of each currency apart, and the pool and the one run in flight are shown
+    assert 'id="fleet-active-stores">6<' in html
+    # 9.00 + 7.50 (a twelfth of 90.00 a year) + 9.00 past due + 9.00 of the suspended store (still billed)
+    assert 'id="mrr-GBP">£34.50<' in html
+    assert 'id="mrr-EUR">€9.00<' in html
+    assert f'id="fleet-pool-size">{pool}<' in html
+    assert 'id="fleet-provisioning-in-flight">1<' in html
+
+
+def test_a_platform_without_paying_stores_shows_no_mrr(staff_browser):
+    html = staff_browser.get(PAGE).content.decode()
+
+    assert 'id="fleet-active-stores">0<' in html and 'id="mrr-none">none<' in html
+    assert 'id="fleet-provisioning-in-flight">0<' in html
