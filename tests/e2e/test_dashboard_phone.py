@@ -166,6 +166,9 @@ def test_a_new_merchant_runs_their_shop_from_a_phone(platform, browser, make_sto
     page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Plan and bills").click()
     page.wait_for_url(f"{store_url}/admin/billing/")
     assert page.locator("#plan-name").inner_text() == "Starter"
+    assert_accessible(page, "plan and bills")
+    # Nothing wider than the phone: wide tables scroll inside their cards
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.select_option("#plan-choice", "growth")
     page.click("#preview-change")
     page.wait_for_selector("#proration")

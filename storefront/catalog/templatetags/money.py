@@ -16,7 +16,9 @@ def money(amount: int | None, currency: str = "GBP") -> str:
     if amount is None:
         return ""
     exponent = minor_unit_exponent(currency)
-    value = Decimal(amount).scaleb(-exponent)
+    # A credit reads "-£9.00", the sign before the symbol, as invoices print it (billing.invoice_pdf).
+    sign = "-" if amount < 0 else ""
+    value = Decimal(abs(amount)).scaleb(-exponent)
     text = f"{value:,.{exponent}f}"
     symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"

@@ -15,6 +15,8 @@ from storefront.catalog.templatetags.money import money
         (123456, "USD", "$1,234.56"),
         (500, "JPY", "500 JPY"),
         (5, "CHF", "0.05 CHF"),
+        (-900, "GBP", "-£9.00"),
+        (-5, "CHF", "-0.05 CHF"),
     ],
 )
 def test_minor_units_are_shown_as_prices(amount, currency, shown):
