@@ -18,6 +18,8 @@ from django.db import connection
 from django.http import HttpRequest
 from django.test import Client
 from django_tenants.utils import quote_schema_name
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
@@ -35,6 +37,11 @@ STRONG_PASSWORD = "Quiet-harbour-lanterns-42"
 STAFF_EMAIL = "staff@localbazaar.test"
 
 _counter = itertools.count(1)
+
+# Property tests check what they find, not how fast this machine finds it: a draw or an example slowed by the
+# other pytest worker's load (two workers on two cores) must not fail the suite by chance.
+hypothesis_settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("suite")
 
 
 @pytest.fixture(scope="session")

@@ -129,10 +129,10 @@ def test_a_buyer_signs_up_finds_a_loaf_asks_the_seller_orders_it_and_the_merchan
     asking = page.locator("#message-seller")
     assert "to message Todmorden Bakery" in asking.inner_text()
     asking.get_by_role("link", name="Sign in").click()
-    page.wait_for_url(f"{store_url}/cart/")  # through the root's self-submitting handoff form
-    assert page.locator(".signed-in").inner_text() == "Signed in as Ada Lovelace"
-    page.goto(f"{store_url}/products/{loaf}/")
+    # Through the root's self-submitting handoff form, back to the page they asked from
+    page.wait_for_url(product_page)
     views += 1
+    assert page.locator(".signed-in").inner_text() == "Signed in as Ada Lovelace"
     asking = page.locator("#message-seller")
     asking.get_by_label("Your message to Todmorden Bakery").fill(QUESTION)
     asking.get_by_label("Add a photo (optional)").set_input_files(tin_photo())
