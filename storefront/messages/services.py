@@ -241,3 +241,11 @@ def block_buyer(buyer_id: int, *, by: str) -> bool:
 def unblock_buyer(buyer_id: int) -> bool:
     deleted, _ = BlockedBuyer.objects.filter(buyer_id=buyer_id).delete()
     return bool(deleted)
+
+
+def forget_buyer(buyer_id: int) -> int:
+    """A closed account's threads stay with the store (what was said, to whom it answered) without the buyer's
+    name or address."""
+    return Thread.objects.filter(buyer_id=buyer_id).update(
+        buyer_name="", buyer_email=f"deleted-{buyer_id}@deleted.invalid"
+    )

@@ -14,9 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
+
 from storefront.buyers.models import Buyer
 from storefront.purchases.models import BuyerOrder, PendingOrderChanges
 from tenants.db_backend import connection
+from tenants.models import Tenant
+from tenants.task_queue import enqueue
 
 TITLE_MAX = 200
 _BUYERS_TABLE = f'"{Buyer._meta.db_table}"'
@@ -120,8 +124,22 @@ def mark_pending(tenant_id: int, schema_name: str) -> None:
 
 
 def forget_buyer(buyer_id: int) -> None:
-    """A closed account's order history is deleted (in the closing transaction)."""
-    BuyerOrder.objects.filter(buyer_id=buyer_id).delete()
+    """A closed account's order history is deleted (in the closing transaction), and each shared store it bought
+    from is asked, once that commits, to take the buyer's name and address off its orders and threads."""
+    history = BuyerOrder.objects.filter(buyer_id=buyer_id)
+    schemas = sorted(
+        set(
+            history.filter(tenant__tenancy=Tenant.Tenancy.SHARED, tenant__status=Tenant.Status.ACTIVE).values_list(
+                "tenant__schema_name", flat=True
+            )
+        )
+    )
+    history.delete()
+    for schema in schemas:
+        headers = {"_schema_name": schema}
+        transaction.on_commit(
+            lambda headers=headers: enqueue("purchases.anonymise_closed_buyer", buyer_id, headers=headers)  # type: ignore[misc]
+        )
 
 
 def clear_pending(tenant_id: int) -> None:

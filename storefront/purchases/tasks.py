@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from storefront.messages import services as messages
+from storefront.orders import services as orders
 from storefront.publishing.order_history import queue_order_drain
 from storefront.purchases.models import PendingOrderChanges
 
@@ -14,3 +16,11 @@ def sweep_pending_order_changes() -> int:
     for schema in schemas:
         queue_order_drain(schema)
     return len(schemas)
+
+
+@shared_task(name="purchases.anonymise_closed_buyer", ignore_result=True)
+def anonymise_closed_buyer(buyer_id: int) -> int:
+    """In one store's schema (tenant-schemas-celery): a closed account's orders and threads there lose who the
+    buyer was."""
+    messages.forget_buyer(buyer_id)
+    return orders.anonymise_buyer(buyer_id)
