@@ -70,18 +70,74 @@ def _fresh_caches() -> Iterator[None]:
     connection.set_schema_to_public()
 
 
-def reset_tenancy() -> None:
-    """Drop store schemas and stray pool schemas left by tests that committed, then refill the pool.
+def _schema_digests(cursor: Any, names: list[str]) -> dict[str, str]:
+    """A digest per schema of what a test could have changed in it: its tables, columns, indexes and
+    constraints, where each sequence stands, and the number of rows in each table. Schemas migrated the
+    same way and left untouched have equal digests. names[0] is the reference (the template)."""
+    cursor.execute(
+        """
+        SELECT n.nspname, md5(
+                   coalesce((SELECT string_agg(c.relname || ':' || c.relkind::text || '(' || coalesce((
+                                 SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                                                   || CASE WHEN a.attnotnull THEN '!' ELSE '' END,
+                                                   ',' ORDER BY a.attnum)
+                                   FROM pg_attribute a
+                                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') || ')',
+                             ';' ORDER BY c.relname)
+                               FROM pg_class c WHERE c.relnamespace = n.oid), '')
+                   || '|' || coalesce((SELECT string_agg(co.conname || ':' || co.contype::text, ';' ORDER BY co.conname)
+                                         FROM pg_constraint co WHERE co.connamespace = n.oid), '')
+                   || '|' || coalesce((SELECT string_agg(s.sequencename || '=' || coalesce(s.last_value, 0), ';'
+                                                         ORDER BY s.sequencename)
+                                         FROM pg_sequences s WHERE s.schemaname = n.nspname), ''))
+          FROM pg_namespace n
+         WHERE n.nspname = ANY(%s)
+        """,
+        [names],
+    )
+    digests: dict[str, str] = dict(cursor.fetchall())
+    # Same structure: count each table's rows, every schema in one statement.
+    alike = [name for name in names if name in digests and digests[name] == digests.get(names[0])]
+    cursor.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname",
+        [names[0]],
+    )
+    tables = [connection.ops.quote_name(table) for (table,) in cursor.fetchall()]
+    if tables and alike:
+        per_schema = []
+        for name in alike:
+            counts = ", ".join(f"(SELECT count(*) FROM {quote_schema_name(name)}.{table})" for table in tables)
+            per_schema.append(f"SELECT %s, concat_ws(',', {counts})")
+        cursor.execute(" UNION ALL ".join(per_schema), alike)
+        for name, counts in cursor.fetchall():
+            digests[name] += "|" + counts
+    return digests
 
-    Runs after such a test's database flush has emptied the public tables (pool rows included).
+
+def reset_tenancy() -> None:
+    """Drop store schemas and changed pool schemas left by tests that committed, then refill the pool.
+
+    Runs after such a test's database flush has emptied the public tables (pool rows included). A pool
+    schema no test claimed or touched (the same digest as the template) is registered again rather than
+    dropped and migrated anew: migrating the pool back took most of each committed test's time.
     """
     connection.set_schema_to_public()
-    pooled = set(PooledSchema.objects.values_list("schema_name", flat=True))
+    template = schema_pool.template_schema_name()
+    registered = set(PooledSchema.objects.values_list("schema_name", flat=True))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%%' OR nspname LIKE 'pool\\_%%'")
-        names = [name for (name,) in cursor.fetchall() if name not in pooled]
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%%' OR nspname LIKE 'pool\\_%%' ORDER BY nspname"
+        )
+        names = [name for (name,) in cursor.fetchall() if name not in registered]
+        unclaimed = [name for name in names if name.startswith("pool_")]
+        digests = _schema_digests(cursor, [template, *unclaimed]) if unclaimed and schema_pool.template_exists() else {}
+        room = max(TEST_POOL_SIZE - len(registered), 0)
+        reusable = [name for name in unclaimed if name in digests and digests[name] == digests.get(template)][:room]
         for name in names:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(name)} CASCADE")
+            if name not in reusable:
+                cursor.execute(f"DROP SCHEMA IF EXISTS {quote_schema_name(name)} CASCADE")
+    PooledSchema.objects.bulk_create([PooledSchema(schema_name=name) for name in reusable])
     schema_pool.refill_schema_pool(TEST_POOL_SIZE)
     # The flush emptied the gazetteer its migration seeded: put it back for the tests that follow.
     importlib.import_module("storefront.marketplace.migrations.0002_seed_places").seed_places(django_apps, None)
