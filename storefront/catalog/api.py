@@ -165,6 +165,7 @@ class SellerProfileView(APIView):
             postcode=data["postcode"],
             photo=data.get("photo"),
             remove_photo="photo" in data and data["photo"] is None,
+            brand_colour=data.get("brand_colour"),  # not named: kept
         )
         return Response(SellerProfileSerializer(profile, context={"request": request}).data)
 

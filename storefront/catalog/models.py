@@ -113,6 +113,8 @@ class SellerProfile(models.Model):
     photo = models.FileField(upload_to=_seller_photo_path, blank=True, default="")
     town = models.CharField(max_length=80, blank=True, default="")
     postcode = models.CharField(max_length=16, blank=True, default="")
+    # `#rrggbb` dark enough for white text (catalog.colours), or "" for the platform's own colour.
+    brand_colour = models.CharField(max_length=7, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

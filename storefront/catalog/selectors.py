@@ -65,6 +65,11 @@ def categories() -> QuerySet[Category]:
     return Category.objects.select_related("parent")
 
 
+def brand_colour() -> str:
+    """The store's own colour (`#rrggbb`), or "" for the platform's."""
+    return SellerProfile.objects.filter(pk=1).values_list("brand_colour", flat=True).first() or ""
+
+
 def seller_profile() -> SellerProfile:
     """The store's profile; before the seller writes one, a blank one in the store's own town."""
     profile = SellerProfile.objects.filter(pk=1).first()

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from storefront.catalog import colours
 from storefront.catalog import product_rules as rules
 from storefront.catalog.currencies import DEFAULT_CURRENCY
 from storefront.catalog.models import Category, ImportJob, Product, SellerProfile
@@ -113,10 +114,13 @@ class SellerProfileSerializer(serializers.ModelSerializer):
     photo = serializers.FileField(
         required=False, allow_null=True, help_text="JPEG, PNG or WebP, at most 5 MB (multipart); null removes it."
     )
+    brand_colour = serializers.CharField(
+        required=False, allow_blank=True, help_text="#rrggbb dark enough for white text on it; blank: the platform's."
+    )
 
     class Meta:
         model = SellerProfile
-        fields = ["story", "town", "postcode", "photo", "updated_at"]
+        fields = ["story", "town", "postcode", "photo", "brand_colour", "updated_at"]
         read_only_fields = ["updated_at"]
         extra_kwargs = {"story": {"required": True}, "town": {"required": True}, "postcode": {"required": True}}
 
@@ -128,6 +132,12 @@ class SellerProfileSerializer(serializers.ModelSerializer):
 
     def validate_postcode(self, value: str) -> str:
         return _cleaned(lambda text: rules.clean_text(text, "Postcode", 16).upper(), value)
+
+    def validate_brand_colour(self, value: str) -> str:
+        try:
+            return colours.clean_brand_colour(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
 
 
 class ImportUploadSerializer(serializers.Serializer):

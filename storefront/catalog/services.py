@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
 from billing import limits
-from storefront.catalog import photos
+from storefront.catalog import colours, photos
 from storefront.catalog.models import Category, Product, SellerProfile
 from storefront.publishing import services as publishing
 from tenants.db_backend import connection
@@ -149,10 +149,22 @@ def _save_category(category: Category) -> Category:
 
 
 def save_seller_profile(
-    *, story: str, town: str, postcode: str, photo: UploadedFile | None = None, remove_photo: bool = False
+    *,
+    story: str,
+    town: str,
+    postcode: str,
+    photo: UploadedFile | None = None,
+    remove_photo: bool = False,
+    brand_colour: str | None = None,
 ) -> SellerProfile:
     """Write the store's one profile (made on first save). A new photo replaces the old one; what is
-    stored of it is `photos.clean_photo`'s re-encoding, under a name of the server's."""
+    stored of it is `photos.clean_photo`'s re-encoding, under a name of the server's. `brand_colour`:
+    None keeps the one there is."""
+    if brand_colour is not None:
+        try:
+            brand_colour = colours.clean_brand_colour(brand_colour)
+        except ValueError as error:
+            raise CatalogError({"brand_colour": [str(error)]}) from error
     cleaned = None
     if photo is not None:
         try:
@@ -164,6 +176,8 @@ def save_seller_profile(
         old_photo = profile.photo.name if profile.photo else ""
         moved = (profile.town, profile.postcode) != (town, postcode)
         profile.story, profile.town, profile.postcode = story, town, postcode
+        if brand_colour is not None:
+            profile.brand_colour = brand_colour
         if cleaned is not None:
             profile.photo.save(cleaned.name or "", cleaned, save=False)  # `photo.<ext>`: see clean_photo
         elif remove_photo:

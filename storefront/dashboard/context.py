@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from storefront.catalog import selectors
 
 # (key, label, url); a section's page sets `section` to its key for aria-current.
 SECTIONS = (
@@ -23,4 +26,5 @@ SECTIONS = (
 def sections(request: HttpRequest) -> dict[str, Any]:
     if not request.path.startswith("/dashboard/"):
         return {}
-    return {"dashboard_sections": SECTIONS}
+    # Read only by a page that shows it (base.html), not by the fragments htmx asks for.
+    return {"dashboard_sections": SECTIONS, "brand_colour": SimpleLazyObject(selectors.brand_colour)}

@@ -104,3 +104,15 @@ def delete_photo(request: HttpRequest, pk: int, image_id: int) -> HttpResponse:
     product = _product(pk)
     services.delete_image(_photo(product, image_id))
     return _answer(request, product, done="Photo deleted.")
+
+
+@require_POST
+@member_required
+def describe_photo(request: HttpRequest, pk: int, image_id: int) -> HttpResponse:
+    """What the photo shows, in words read aloud to people who can't see it."""
+    product = _product(pk)
+    try:
+        services.describe_image(_photo(product, image_id), request.POST.get("alt_text", ""))
+    except services.ImageError as error:
+        return _answer(request, product, refusal=str(error))
+    return _answer(request, product, done="Description saved.")

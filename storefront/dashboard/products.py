@@ -142,3 +142,17 @@ def edit_product(request: HttpRequest, pk: int) -> HttpResponse:
         form = ProductForm.of(product)
     context = {"section": "products", "form": form, "product": product, **product_photos.photos_context(product)}
     return render(request, "dashboard/products_form.html", context)
+
+
+@require_POST
+@member_required
+def delete_product(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a product (its photos go with it; orders keep their lines, which name it), once confirmed."""
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm the deletion: nothing was deleted.")
+        return redirect("dashboard:product", pk=pk)
+    with transaction.atomic():
+        product = _locked_product(pk)
+        services.delete_product(product)
+    messages.success(request, f"{product.title} deleted.")
+    return redirect("dashboard:products")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("messages/<int:thread_id>/reply/", conversations.thread_reply, name="thread-reply"),
     path("messages/<int:thread_id>/block/", conversations.thread_block, name="thread-block"),
     path("story/", story.story_page, name="story"),
+    path("brand.css", story.brand_stylesheet, name="brand-css"),
     path("payouts/", payouts.payouts_page, name="payouts"),
     path("payouts/connect", payouts.connect, name="payouts-connect"),
     path("team/", team.team, name="team"),

@@ -202,6 +202,17 @@ def delete_image(image: ProductImage) -> None:
         delete_files_on_commit(default_storage, names)
 
 
+def describe_image(image: ProductImage, alt_text: str) -> ProductImage:
+    """Change what a photo is said to show (read aloud to people who can't see it); blank clears it."""
+    described = " ".join(alt_text.split())
+    limit = ProductImage._meta.get_field("alt_text").max_length or 200
+    if len(described) > limit:
+        raise ImageError(f"Describe the photo in at most {limit} characters.", field="alt_text")
+    ProductImage.objects.filter(pk=image.pk).update(alt_text=described)
+    image.alt_text = described
+    return image
+
+
 def images_reordered(product: Product) -> None:
     """After positions changed: the first ready image is the product's image again."""
     with transaction.atomic():

@@ -200,12 +200,12 @@ def test_the_lists_queries_do_not_grow_with_its_rows(store, buyer, loaf, owner, 
     place(store, buyer, (loaf, 1))
     owner.get(ORDERS)
 
-    # session, user, membership, the tabs' counts, the page of orders
-    with django_assert_num_queries(5):
+    # session, user, membership, the shop's colour, the tabs' counts, the page of orders
+    with django_assert_num_queries(6):
         one = owner.get(f"{ORDERS}?show=all")
     for _ in range(4):
         place(store, buyer, (loaf, 1))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         five = owner.get(f"{ORDERS}?show=all")
 
     assert len(listed(html(one))) == 1 and len(listed(html(five))) == 5

@@ -98,12 +98,12 @@ def test_the_list_shows_each_products_photo_price_stock_and_status_in_a_fixed_nu
     assert "Rye loaf" in page and 'value="3.80"' in page and 'value="9"' in page and "9 left to sell" in page
     assert "Seed cake" in page and "Draft" in page and "sold out" in page
     assert 'aria-current="page"' in page and "Products <span" in page
-    # ...in as many queries with more products: session, user, membership, count, page, main photos
+    # ...in as many queries with more products: session, user, membership, count, page, main photos, shop colour
     for n in range(4):
         with_ready_photo(store, add_product(store, title=f"Roll {n}"))
     with CaptureQueriesContext(db_connection) as more:
         assert html(staff.get(PRODUCTS)).count("<picture>") == 8
-    assert len(few.captured_queries) == len(more.captured_queries) == 6, [q["sql"] for q in more.captured_queries]
+    assert len(few.captured_queries) == len(more.captured_queries) == 7, [q["sql"] for q in more.captured_queries]
 
 
 def test_the_list_is_searched_filtered_by_status_and_paged(store, staff, monkeypatch) -> None:
@@ -235,9 +235,10 @@ def test_another_stores_product_is_not_found_here(store, make_store, staff, medi
         staff.post(f"{PRODUCTS}{theirs}/", JAM),
         staff.post(f"{PRODUCTS}{theirs}/quick", {"price": "1.00"}, **HTMX),
         staff.post(f"{PRODUCTS}{theirs}/photos", {"file": upload(photo_bytes((40, 30)))}),
+        staff.post(f"{PRODUCTS}{theirs}/delete", {"confirm": "yes"}),
     ]
 
-    assert [answer.status_code for answer in answers] == [404] * 4
+    assert [answer.status_code for answer in answers] == [404] * 5
     with tenant_context(other.tenant):
         assert Product.objects.get(pk=theirs).price == 999 and not ProductImage.objects.exists()
     with tenant_context(store.tenant):
@@ -327,6 +328,45 @@ def test_photos_are_moved_made_main_and_deleted_through_the_image_services(
     assert deleted.status_code == 200 and order() == [(blue.pk, True), (green.pk, False)]
     assert not any(name.endswith(own) for name in stored_files(media_root) for own in red_files)
     assert listing_changes(store, pk) == heard + 4
+
+
+def test_a_photo_is_described_for_people_who_cannot_see_it(store, staff, media_root) -> None:
+    pk = add_product(store)
+    photo = with_ready_photo(store, pk)
+
+    described = staff.post(f"{PRODUCTS}{pk}/photos/{photo.pk}/describe", {"alt_text": "  A blue   jug "}, **HTMX)
+    too_long = staff.post(f"{PRODUCTS}{pk}/photos/{photo.pk}/describe", {"alt_text": "x" * 201}, **HTMX)
+    plain = staff.post(f"{PRODUCTS}{pk}/photos/{photo.pk}/describe", {"alt_text": "A blue jug on a shelf"}, follow=True)
+
+    assert described.status_code == 200 and 'alt="A blue jug"' in html(described)
+    assert too_long.status_code == 400 and "Describe the photo in at most 200 characters." in html(too_long)
+    assert plain.redirect_chain == [(f"{PRODUCTS}{pk}/#photos", 302)] and "Description saved." in html(plain)
+    with tenant_context(store.tenant):
+        assert ProductImage.objects.get(pk=photo.pk).alt_text == "A blue jug on a shelf"
+    assert 'alt="A blue jug on a shelf"' in html(guest(store).get(f"/products/{pk}/"))  # what buyers' readers say
+
+
+def test_a_product_is_deleted_once_confirmed_and_leaves_the_marketplace(
+    store, staff, media_root, django_capture_on_commit_callbacks
+) -> None:
+    pk = add_product(store, title="Damson jam")
+    photo_files = with_ready_photo(store, pk).stored_names()
+    heard = listing_changes(store, pk)
+
+    unconfirmed = staff.post(f"{PRODUCTS}{pk}/delete", follow=True)
+    assert "Tick the box to confirm the deletion: nothing was deleted." in html(unconfirmed)
+    assert product(store, pk).title == "Damson jam"
+    assert staff.get(f"{PRODUCTS}{pk}/delete").status_code == 405
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = staff.post(f"{PRODUCTS}{pk}/delete", {"confirm": "yes"}, follow=True)
+
+    assert deleted.redirect_chain == [(PRODUCTS, 302)] and "Damson jam deleted." in html(deleted)
+    with tenant_context(store.tenant):
+        assert not Product.objects.filter(pk=pk).exists() and not ProductImage.objects.filter(product_id=pk).exists()
+    assert listing_changes(store, pk) == heard + 1  # the marketplace hears it is gone
+    assert not any(name.endswith(own) for name in stored_files(media_root) for own in photo_files)
+    assert staff.get(f"{PRODUCTS}{pk}/").status_code == 404
 
 
 def test_a_photo_still_being_prepared_cannot_be_main_and_the_list_asks_again(store, staff, media_root) -> None:

@@ -67,6 +67,44 @@ def test_a_bad_story_is_refused_and_nothing_changes(store, media_root) -> None:
         assert not SellerProfile.objects.filter(story__in=["Hi", "x" * 5001]).exists()
 
 
+def test_the_shops_colour_draws_the_dashboard_and_a_colour_too_light_for_white_text_is_refused(store) -> None:
+    owner = admin_browser(store)
+    before = html(owner.get("/dashboard/"))
+    said = {"story": "We bake.", "town": "Hebden Bridge", "postcode": "HX7"}
+
+    too_light = owner.post("/dashboard/story/", {**said, "brand_colour": "#f5d90a"})
+    not_a_colour = owner.post("/dashboard/story/", {**said, "brand_colour": "red;}body{display:none"})
+    saved = owner.post("/dashboard/story/", {**said, "brand_colour": "#7A1F5C"})
+    page = html(owner.get("/dashboard/orders/"))
+
+    assert "brand.css" not in before  # the platform's colour until the seller picks one
+    assert too_light.status_code == 400 and "White text on #f5d90a is hard to read" in html(too_light)
+    assert not_a_colour.status_code == 400 and "six hexadecimal digits" in html(not_a_colour)
+    assert saved.status_code == 303
+    assert '<link rel="stylesheet" href="/dashboard/brand.css?c=7a1f5c">' in page
+    sheet = owner.get("/dashboard/brand.css?c=7a1f5c")
+    assert sheet["Content-Type"] == "text/css" and sheet.content == b":root { --brand: #7a1f5c; }\n"
+    assert "immutable" in sheet["Cache-Control"]
+    # Whatever else is asked for, the sheet holds a colour and nothing more
+    sheets = {
+        asked: owner.get("/dashboard/brand.css", {"c": asked}).content for asked in ("f5d90a", "zz;}x{", "7a1f5c;}p{")
+    }
+    assert sheets == {
+        "f5d90a": b":root { --brand: #2f4f3a; }\n",
+        "zz;}x{": b":root { --brand: #2f4f3a; }\n",
+        "7a1f5c;}p{": b":root { --brand: #7a1f5c; }\n",
+    }
+    with tenant_context(store.tenant):
+        assert SellerProfile.objects.get().brand_colour == "#7a1f5c"
+    # The API keeps the colour when a change does not name it, and refuses a light one in the same words
+    api = staff_member_api(store, "colours@example.com")
+    assert api.put("/api/v1/seller-profile", said, format="json").status_code == 200
+    refused = api.put("/api/v1/seller-profile", {**said, "brand_colour": "#ffffff"}, format="json")
+    assert refused.status_code == 400 and "hard to read" in str(refused.json())
+    with tenant_context(store.tenant):
+        assert SellerProfile.objects.get().brand_colour == "#7a1f5c"
+
+
 def test_the_owner_starts_stripes_onboarding_and_staff_cannot(make_store, stripe_fake) -> None:
     store = make_store()
     owner = admin_browser(store)
