@@ -23,6 +23,7 @@ module "tenant" {
   tenant_slug                          = var.tenant_slug
   availability_zones                   = local.availability_zones
   vpc_cidr                             = var.vpc_cidr
+  kubernetes_version                   = var.kubernetes_version
   cluster_admin_role_arns              = var.cluster_admin_role_arns
   cluster_endpoint_public_access       = var.cluster_endpoint_public_access
   cluster_endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
@@ -32,6 +33,12 @@ module "tenant" {
   node_desired_count                   = var.node_desired_count
   db_instance_class                    = var.db_instance_class
   db_allocated_storage_gb              = var.db_allocated_storage_gb
+  redis_node_type                      = var.redis_node_type
+  image_repository                     = var.image_repository
+  hostnames                            = var.hostnames
+  route53_zone_id                      = var.route53_zone_id
+  load_balancer_dns_name               = var.load_balancer_dns_name
+  load_balancer_zone_id                = var.load_balancer_zone_id
   alarm_emails                         = var.alarm_emails
   allow_destroy                        = var.allow_destroy
 }

@@ -33,6 +33,11 @@ output "irsa_role_arn" {
   value       = module.tenant.irsa_role_arn
 }
 
+output "load_balancer_controller_role_arn" {
+  description = "IAM role for the AWS Load Balancer Controller's service account."
+  value       = module.tenant.load_balancer_controller_role_arn
+}
+
 output "cluster_autoscaler_role_arn" {
   description = "IAM role for the cluster autoscaler's service account."
   value       = module.tenant.cluster_autoscaler_role_arn
@@ -41,4 +46,29 @@ output "cluster_autoscaler_role_arn" {
 output "alarm_topic_arn" {
   description = "SNS topic of the tenant's alarms."
   value       = module.tenant.alarm_topic_arn
+}
+
+output "vpc_id" {
+  description = "ID of the tenant's VPC (the load balancer controller's --aws-vpc-id)."
+  value       = module.tenant.vpc_id
+}
+
+output "redis_primary_endpoint" {
+  description = "Primary endpoint of the tenant's Redis (TLS)."
+  value       = module.tenant.redis_primary_endpoint
+}
+
+output "redis_secret_arn" {
+  description = "ARN of the Secrets Manager secret with Redis's AUTH token and URL."
+  value       = module.tenant.redis_secret_arn
+}
+
+output "image_repository_url" {
+  description = "Registry/repository of the app's image."
+  value       = module.tenant.image_repository_url
+}
+
+output "certificate_arn" {
+  description = "ACM certificate of the store's host names (null without hostnames)."
+  value       = module.tenant.certificate_arn
 }

@@ -25,6 +25,12 @@ variable "vpc_cidr" {
   default     = "10.40.0.0/16"
 }
 
+variable "kubernetes_version" {
+  description = "EKS Kubernetes minor version; raise it one minor at a time on an existing cluster."
+  type        = string
+  default     = "1.35"
+}
+
 variable "cluster_admin_role_arns" {
   description = "IAM roles with cluster-admin on the tenant's cluster (the provisioning runner's role)."
   type        = list(string)
@@ -77,6 +83,42 @@ variable "db_allocated_storage_gb" {
   description = "Initial database storage in GB."
   type        = number
   default     = 50
+}
+
+variable "redis_node_type" {
+  description = "ElastiCache node type of the tenant's Redis (two nodes)."
+  type        = string
+  default     = "cache.t4g.medium"
+}
+
+variable "image_repository" {
+  description = "Registry/repository of the app's image; empty makes an ECR repository in the tenant's stack."
+  type        = string
+  default     = ""
+}
+
+variable "hostnames" {
+  description = "The store's host names (certificate and DNS aliases); all in route53_zone_id."
+  type        = list(string)
+  default     = []
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of the host names (certificate validation and aliases)."
+  type        = string
+  default     = ""
+}
+
+variable "load_balancer_dns_name" {
+  description = "DNS name of the load balancer the first deploy made; empty until then (second apply adds the aliases)."
+  type        = string
+  default     = ""
+}
+
+variable "load_balancer_zone_id" {
+  description = "Route 53 zone ID of that load balancer; empty until then."
+  type        = string
+  default     = ""
 }
 
 variable "alarm_emails" {

@@ -1,6 +1,7 @@
-# One dedicated tenant's stack in its own VPC: EKS for the app, Multi-AZ PostgreSQL, a media bucket,
-# KMS keys per purpose, an IRSA role for the app, and alarms to an SNS topic. Applied once per tenant
-# by the `terraform` provisioning backend, with the state at tenants/<slug>/terraform.tfstate.
+# One dedicated tenant's stack in its own VPC: EKS for the app, Multi-AZ PostgreSQL, Redis, a media
+# bucket, KMS keys per purpose, IRSA roles for the app and the load balancer controller, the image
+# registry (registry.tf), the store's certificate and DNS (dns.tf), and alarms to an SNS topic. Applied
+# once per tenant by the `terraform` provisioning backend, with the state at tenants/<slug>/terraform.tfstate.
 
 data "aws_caller_identity" "current" {}
 
@@ -12,13 +13,17 @@ locals {
     "localbazaar:tenancy" = "dedicated"
   })
 
-  # One key per purpose, so a grant on one (the app's on media) opens nothing else.
-  keys = {
-    eks           = { description = "Kubernetes secrets of ${local.name}", logs = false, services = [] }
-    data          = { description = "Database storage, Performance Insights and secrets of ${local.name}", logs = false, services = [] }
-    media         = { description = "Media bucket of ${local.name}", logs = false, services = [] }
-    observability = { description = "Log groups and the alarm topic of ${local.name}", logs = true, services = ["cloudwatch.amazonaws.com"] }
-  }
+  # One key per purpose, so a grant on one (the app's on media) opens nothing else; the registry's
+  # only while the stack keeps its own image repository.
+  keys = merge(
+    {
+      eks           = { description = "Kubernetes secrets of ${local.name}", logs = false, services = [] }
+      data          = { description = "Database and cache storage, Performance Insights and secrets of ${local.name}", logs = false, services = [] }
+      media         = { description = "Media bucket of ${local.name}", logs = false, services = [] }
+      observability = { description = "Log groups and the alarm topic of ${local.name}", logs = true, services = ["cloudwatch.amazonaws.com"] }
+    },
+    local.own_registry ? { registry = { description = "Container images of ${local.name}", logs = false, services = [] } } : {},
+  )
 }
 
 module "kms" {
@@ -106,6 +111,24 @@ module "database" {
   deletion_protection = var.allow_destroy ? false : true
 }
 
+module "redis" {
+  source = "../redis"
+
+  name                       = local.name
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = [module.eks.cluster_security_group_id]
+  engine_version             = var.redis_engine_version
+  node_type                  = var.redis_node_type
+  node_count                 = 2
+  snapshot_retention_days    = var.redis_snapshot_retention_days
+  kms_key_arn                = module.kms["data"].key_arn
+  logs_kms_key_arn           = module.kms["observability"].key_arn
+  log_retention_days         = var.log_retention_days
+  alarm_topic_arn            = aws_sns_topic.alarms.arn
+  tags                       = local.tags
+}
+
 module "access_logs" {
   source = "../log-bucket"
 
@@ -135,7 +158,7 @@ module "app_role" {
   service_account      = var.app_service_account
   media_bucket_arn     = module.media.bucket_arn
   media_kms_key_arn    = module.kms["media"].key_arn
-  secret_arns          = [module.database.master_user_secret_arn]
+  secret_arns          = [module.database.master_user_secret_arn, module.redis.secret_arn]
   secrets_kms_key_arns = [module.kms["data"].key_arn]
   tags                 = local.tags
 }

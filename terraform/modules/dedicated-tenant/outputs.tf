@@ -38,6 +38,11 @@ output "irsa_role_arn" {
   value       = module.app_role.role_arn
 }
 
+output "load_balancer_controller_role_arn" {
+  description = "IAM role for the AWS Load Balancer Controller's service account (kube-system/aws-load-balancer-controller)."
+  value       = module.eks.load_balancer_controller_role_arn
+}
+
 output "cluster_autoscaler_role_arn" {
   description = "IAM role for the cluster autoscaler's service account (kube-system/cluster-autoscaler)."
   value       = module.eks.cluster_autoscaler_role_arn
@@ -51,4 +56,24 @@ output "alarm_topic_arn" {
 output "vpc_id" {
   description = "ID of the tenant's VPC."
   value       = module.network.vpc_id
+}
+
+output "redis_primary_endpoint" {
+  description = "Primary endpoint of the tenant's Redis (TLS on 6379; use rediss://)."
+  value       = module.redis.primary_endpoint
+}
+
+output "redis_secret_arn" {
+  description = "ARN of the Secrets Manager secret with Redis's AUTH token and URL; the token itself is never an output."
+  value       = module.redis.secret_arn
+}
+
+output "image_repository_url" {
+  description = "Registry and repository of the app's image (image_repository, or the stack's own ECR repository)."
+  value       = local.own_registry ? aws_ecr_repository.app[0].repository_url : var.image_repository
+}
+
+output "certificate_arn" {
+  description = "ACM certificate of the store's host names once validated (for the Ingress); null without hostnames."
+  value       = local.has_hostnames ? aws_acm_certificate_validation.store[0].certificate_arn : null
 }

@@ -40,13 +40,13 @@ variable "single_nat_gateway" {
 }
 
 variable "kubernetes_version" {
-  description = "EKS Kubernetes minor version (e.g. `1.33`)."
+  description = "EKS Kubernetes minor version (e.g. `1.35`)."
   type        = string
-  default     = "1.33"
+  default     = "1.35"
 
   validation {
     condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
-    error_message = "The Kubernetes version is a minor version such as 1.33."
+    error_message = "The Kubernetes version is a minor version such as 1.35."
   }
 }
 
@@ -174,6 +174,95 @@ variable "media_noncurrent_version_retention_days" {
   description = "Days a replaced or deleted media object version is kept."
   type        = number
   default     = 90
+}
+
+variable "redis_engine_version" {
+  description = "Redis engine version of the tenant's ElastiCache replication group (7.0 or newer)."
+  type        = string
+  default     = "7.1"
+}
+
+variable "redis_node_type" {
+  description = "ElastiCache node type of the tenant's Redis (two nodes: a primary and a replica in another zone)."
+  type        = string
+  default     = "cache.t4g.medium"
+
+  validation {
+    condition     = can(regex("^cache\\.[a-z0-9]+\\.[a-z0-9]+$", var.redis_node_type))
+    error_message = "An ElastiCache node type looks like cache.<family>.<size>, e.g. cache.t4g.medium."
+  }
+}
+
+variable "redis_snapshot_retention_days" {
+  description = "Days to keep Redis's daily snapshots (1 to 35)."
+  type        = number
+  default     = 7
+}
+
+variable "image_repository" {
+  description = "Registry and repository of the app's image (e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/localbazaar`); empty makes an ECR repository of the stack's own."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.image_repository == "" || can(regex("^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+$", var.image_repository))
+    error_message = "image_repository is <registry host>/<repository>, without a tag, or empty."
+  }
+}
+
+variable "image_retention_count" {
+  description = "Images the stack's own ECR repository keeps; older ones expire."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.image_retention_count >= 1
+    error_message = "Keep at least one image."
+  }
+}
+
+variable "hostnames" {
+  description = "The store's host names (e.g. `shop.example.com`, `*.shop.example.com`), all in route53_zone_id: one ACM certificate covers them and each gets an alias to the load balancer. Empty: no certificate, no records."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.hostnames) <= 10 && alltrue([for h in var.hostnames : can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", h))])
+    error_message = "Give at most 10 lowercase host names (ACM's default per certificate), each optionally starting with *."
+  }
+
+  validation {
+    condition     = length(distinct(var.hostnames)) == length(var.hostnames)
+    error_message = "Give each host name once."
+  }
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone holding the host names: the certificate's validation records and the aliases go there."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = length(var.hostnames) == 0 || can(regex("^Z[A-Z0-9]+$", var.route53_zone_id))
+    error_message = "With hostnames, give the ID of their Route 53 hosted zone (Z...)."
+  }
+}
+
+variable "load_balancer_dns_name" {
+  description = "DNS name of the app's load balancer, made by the load balancer controller at the first deploy; empty until then (no alias records). Set it and apply again."
+  type        = string
+  default     = ""
+}
+
+variable "load_balancer_zone_id" {
+  description = "Route 53 zone ID of that load balancer (its region's, e.g. `Z32O12XQLNTSW2` in eu-west-1); empty until then."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = (var.load_balancer_zone_id == "") == (var.load_balancer_dns_name == "")
+    error_message = "Give load_balancer_dns_name and load_balancer_zone_id together, or neither."
+  }
 }
 
 variable "app_namespace" {

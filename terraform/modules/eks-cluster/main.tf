@@ -276,6 +276,7 @@ data "aws_iam_policy_document" "controller_assume" {
     cluster-autoscaler = "kube-system:cluster-autoscaler"
     cloudwatch-agent   = "amazon-cloudwatch:cloudwatch-agent"
     vpc-cni            = "kube-system:aws-node"
+    lb-controller      = "kube-system:aws-load-balancer-controller"
   }
 
   statement {

@@ -42,3 +42,8 @@ output "cluster_autoscaler_role_arn" {
   description = "IRSA role for the cluster autoscaler (service account kube-system/cluster-autoscaler)."
   value       = aws_iam_role.cluster_autoscaler.arn
 }
+
+output "load_balancer_controller_role_arn" {
+  description = "IRSA role for the AWS Load Balancer Controller (service account kube-system/aws-load-balancer-controller)."
+  value       = aws_iam_role.load_balancer_controller.arn
+}

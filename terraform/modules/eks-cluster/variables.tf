@@ -9,13 +9,13 @@ variable "name" {
 }
 
 variable "kubernetes_version" {
-  description = "Kubernetes minor version of the control plane (e.g. `1.33`), one EKS supports in standard support."
+  description = "Kubernetes minor version of the control plane (e.g. `1.35`), one EKS supports in standard support."
   type        = string
-  default     = "1.33"
+  default     = "1.35"
 
   validation {
     condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
-    error_message = "The Kubernetes version is a minor version such as 1.33."
+    error_message = "The Kubernetes version is a minor version such as 1.35."
   }
 }
 

@@ -22,7 +22,7 @@ resource "aws_security_group" "this" {
   tags        = merge(var.tags, { Name = "${var.identifier}-postgres" })
 
   ingress {
-    description     = "PostgreSQL from the application's security groups"
+    description     = "PostgreSQL from the application security groups"
     from_port       = 5432
     to_port         = 5432
     protocol        = "tcp"

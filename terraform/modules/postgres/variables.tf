@@ -90,8 +90,9 @@ variable "master_username" {
   default     = "localbazaar_admin"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9_]{0,15}$", var.master_username)) && !contains(["postgres", "rdsadmin", "admin"], var.master_username)
-    error_message = "The master user name is 1 to 16 lowercase letters, digits and underscores, and not a reserved name."
+    # RDS for PostgreSQL takes up to 63 characters (16 is MySQL's limit).
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.master_username)) && !contains(["postgres", "rdsadmin", "admin"], var.master_username)
+    error_message = "The master user name is 1 to 63 lowercase letters, digits and underscores, and not a reserved name."
   }
 }
 

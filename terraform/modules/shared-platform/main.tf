@@ -130,7 +130,7 @@ module "app_role" {
   service_account      = var.app_service_account
   media_bucket_arn     = module.media.bucket_arn
   media_kms_key_arn    = module.kms["media"].key_arn
-  secret_arns          = [module.database.master_user_secret_arn, aws_secretsmanager_secret.redis.arn]
+  secret_arns          = [module.database.master_user_secret_arn, module.redis.secret_arn]
   secrets_kms_key_arns = [module.kms["data"].key_arn]
   tags                 = local.tags
 }

@@ -25,12 +25,12 @@ output "database_secret_arn" {
 
 output "redis_primary_endpoint" {
   description = "Primary endpoint of Redis (TLS on 6379; use rediss://)."
-  value       = aws_elasticache_replication_group.this.primary_endpoint_address
+  value       = module.redis.primary_endpoint
 }
 
 output "redis_secret_arn" {
   description = "ARN of the Secrets Manager secret with Redis's AUTH token and URL."
-  value       = aws_secretsmanager_secret.redis.arn
+  value       = module.redis.secret_arn
 }
 
 output "media_bucket_name" {
@@ -51,6 +51,11 @@ output "cloudfront_distribution_id" {
 output "waf_web_acl_arn" {
   description = "ARN of the WAF web ACL in front of CloudFront."
   value       = aws_wafv2_web_acl.this.arn
+}
+
+output "load_balancer_controller_role_arn" {
+  description = "IAM role for the AWS Load Balancer Controller's service account (kube-system/aws-load-balancer-controller)."
+  value       = module.eks.load_balancer_controller_role_arn
 }
 
 output "irsa_role_arn" {

@@ -34,13 +34,13 @@ variable "vpc_cidr" {
 }
 
 variable "kubernetes_version" {
-  description = "EKS Kubernetes minor version (e.g. `1.33`)."
+  description = "EKS Kubernetes minor version (e.g. `1.35`)."
   type        = string
-  default     = "1.33"
+  default     = "1.35"
 
   validation {
     condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
-    error_message = "The Kubernetes version is a minor version such as 1.33."
+    error_message = "The Kubernetes version is a minor version such as 1.35."
   }
 }
 
