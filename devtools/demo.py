@@ -1,4 +1,6 @@
-"""Demo data for a development database: the platform admin and two shared stores with products.
+"""Demo data for a development database: the platform admin, two shared stores with products and one
+dedicated store (signed up and approved, so its provisioning run builds its own database on the worker and
+`make dev`'s stack supervisor serves it once live).
 
 Stores are made through the real signup service, so a demo store is exactly what a merchant gets.
 Every step is idempotent: a re-run creates only what is missing and never changes what exists.
@@ -12,6 +14,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, tenant_
 
 from devtools.demo_photos import demo_photo
 from onboarding.services import SignupRequest, sign_up_merchant
+from provisioning import services as provisioning
 from storefront.buyers.models import Buyer
 from storefront.buyers.services import register_buyer
 from storefront.catalog import services as catalog
@@ -77,6 +80,16 @@ DEMO_STORES = (
             DemoProduct("VASE-BUD", "Bud vase", 1800, 10, "", "vase", (60, 90, 150)),
         ),
     ),
+)
+
+
+DEMO_DEDICATED_STORE = DemoStore(
+    subdomain="weavers",
+    name="Ryburn Weavers",
+    owner_email="weaver@localbazaar.test",
+    town="Ripponden",
+    postcode="HX6 4DF",
+    products=(),
 )
 
 
@@ -149,7 +162,27 @@ def ensure_demo_store(store: DemoStore) -> tuple[Tenant, bool, int]:
     return tenant, created, added
 
 
-def seed_demo_marketplace(stores: tuple[DemoStore, ...] = DEMO_STORES) -> DemoSeedResult:
+def ensure_demo_dedicated_store(store: DemoStore = DEMO_DEDICATED_STORE) -> bool:
+    """Sign the dedicated store up and approve it (its run is queued for the worker). True when created."""
+    if Tenant.objects.filter(slug=store.subdomain).exists():
+        return False
+    result = sign_up_merchant(
+        SignupRequest(
+            email=store.owner_email,
+            password=DEMO_PASSWORD,
+            store_name=store.name,
+            subdomain=store.subdomain,
+            town=store.town,
+            postcode=store.postcode,
+            tenancy=Tenant.Tenancy.DEDICATED,
+        )
+    )
+    admin = User.objects.filter(email__iexact=PLATFORM_ADMIN_EMAIL).first()
+    provisioning.approve_dedicated_request(result.tenant, admin)
+    return True
+
+
+def seed_demo_marketplace(stores: tuple[DemoStore, ...] = DEMO_STORES, *, dedicated: bool = True) -> DemoSeedResult:
     """The platform admin and the demo stores, made if missing."""
     # The admin and the tenant registry live in public, whatever schema the caller was in.
     with schema_context(get_public_schema_name()):
@@ -160,6 +193,8 @@ def seed_demo_marketplace(stores: tuple[DemoStore, ...] = DEMO_STORES) -> DemoSe
             if created:
                 outcome.stores_created.append(tenant.slug)
             outcome.products_created += added
+        if dedicated and ensure_demo_dedicated_store():
+            outcome.stores_created.append(DEMO_DEDICATED_STORE.subdomain)
     return outcome
 
 
@@ -167,5 +202,7 @@ def demo_logins(stores: tuple[DemoStore, ...] = DEMO_STORES) -> list[tuple[str, 
     """(where, email, password) for every demo login, for printing."""
     logins = [(f"{platform_url()}admin/ and {platform_url()}console/", PLATFORM_ADMIN_EMAIL, DEMO_PASSWORD)]
     logins += [(f"{store_url(store.subdomain)}admin/", store.owner_email, DEMO_PASSWORD) for store in stores]
+    dedicated = DEMO_DEDICATED_STORE
+    logins.append((f"{store_url(dedicated.subdomain)}admin/ (dedicated)", dedicated.owner_email, DEMO_PASSWORD))
     logins.append((f"POST {platform_url()}api/v1/buyers/token (a buyer's token)", DEMO_BUYER_EMAIL, DEMO_PASSWORD))
     return logins

@@ -130,6 +130,9 @@ def start_children(children: list[Child]) -> None:
         ("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"], False),
         ("beat", [*celery, "beat", "-l", "info", "-s", str(VAR_DIR / "celerybeat-schedule")], False),
     ]
+    if os.environ.get("PROVISIONING_BACKEND", "local") == "local":
+        # Every live dedicated store served by its own stack (started, restarted, stopped with the rest).
+        commands.append(("stacks", [sys.executable, "manage.py", "supervise_stacks"], False))
     for name, command, signal_group in commands:
         # A session of its own: a Ctrl-C in the terminal reaches only this process, which then stops
         # each child once (a second SIGINT would make Celery drop its running tasks).
@@ -148,7 +151,7 @@ def is_serving(url: str) -> bool:
 def print_banner() -> None:
     from django.conf import settings
 
-    from devtools.demo import DEMO_STORES, demo_logins
+    from devtools.demo import DEMO_DEDICATED_STORE, DEMO_STORES, demo_logins
     from tenants.routing import platform_url, store_url
 
     root = platform_url()
@@ -159,6 +162,7 @@ def print_banner() -> None:
         ("API docs", f"{root}api/docs/"),
     ]
     rows += [(store.name, store_url(store.subdomain)) for store in DEMO_STORES]
+    rows.append((f"{DEMO_DEDICATED_STORE.name} (dedicated)", store_url(DEMO_DEDICATED_STORE.subdomain)))
     rows += [(f"{store.name} admin", f"{store_url(store.subdomain)}admin/") for store in DEMO_STORES]
     lines = ["", "LocalBazaar is running. Ctrl-C stops it.", ""]
     lines += [f"  {label:<26} {url}" for label, url in rows]
@@ -217,7 +221,7 @@ def supervise(children: list[Child]) -> int:
             print_banner()
             banner_printed = True
         time.sleep(0.5)
-    say("stopping web, worker and beat")
+    say("stopping web, worker, beat and the dedicated stacks")
     stop_children(children)
     return exit_status
 

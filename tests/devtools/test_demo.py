@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from devtools.demo import DEMO_STORES, seed_demo_marketplace
+from provisioning.models import ProvisioningRun
 from storefront.images.models import ProductImage
 from storefront.publishing.drain import drain_listing_changes
 from tenants.models import Tenant
@@ -38,6 +39,13 @@ def test_the_demo_stores_products_are_on_the_marketplace_and_seeding_twice_adds_
     assert found["results"][0]["store"] == "bakery"
     assert first.products_created == sum(len(store.products) for store in DEMO_STORES)
     assert (again.stores_created, again.products_created) == ([], 0)
+    # The dedicated demo store is signed up and approved once: its run is there for the worker to build
+    assert "weavers" in first.stores_created
+    weavers = Tenant.objects.get(slug="weavers")
+    assert (weavers.tenancy, weavers.status) == ("dedicated", "provisioning")
+    assert list(ProvisioningRun.objects.filter(tenant=weavers).values_list("kind", "state")) == [
+        ("provision", "pending")
+    ]
     # Each demo product has its one photo, a real JPEG (seeding again adds none)
     for store in DEMO_STORES:
         with tenant_context(Tenant.objects.get(slug=store.subdomain)):

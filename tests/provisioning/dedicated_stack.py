@@ -24,19 +24,24 @@ REPO = Path(settings.BASE_DIR)
 STARTUP_SECONDS = 60
 
 
-@contextmanager
-def serving(slug: str, log_dir: Path) -> Iterator[str]:
-    """Serve `slug` from its database until the block ends; yields the stack's upstream URL."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = log_dir / f"serve-{slug}.log"
-    env = {
+def platform_environment() -> dict[str, str]:
+    """The environment of a platform command run by a test: the registry it reads and writes is this test
+    database's."""
+    return {
         **os.environ,
-        # The registry the command reads and writes is this test database's.
         "DATABASE_URL": database_url(connection.settings_dict["NAME"]),
         "PROVISIONING_DATABASE_PREFIX": settings.PROVISIONING_DATABASE_PREFIX,
         "WEB_CONCURRENCY": "1",
         "LOG_LEVEL": "warning",
     }
+
+
+@contextmanager
+def serving(slug: str, log_dir: Path) -> Iterator[str]:
+    """Serve `slug` from its database until the block ends; yields the stack's upstream URL."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"serve-{slug}.log"
+    env = platform_environment()
     command = [sys.executable, str(REPO / "manage.py"), "serve_dedicated", slug, "--workers", "1"]
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603

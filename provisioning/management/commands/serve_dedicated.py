@@ -52,41 +52,45 @@ class Command(BaseCommand):
         address, bound_port = listener.getsockname()[:2]
         upstream = f"http://{address}:{bound_port}"
         env = dedicated_environment(tenant.slug, tenant.database_name)
-        # The stack calls the platform with a publishing token of its own (dedicated_environment): make it the
-        # store's, so its listings, buyers' sign-ins and Connect events are accepted for this store only.
-        register_publishing_token(tenant, env["MARKETPLACE_PUBLISHING_TOKEN"])
-        # The socket already listens: requests that arrive while gunicorn boots wait in its backlog.
-        web = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(GUNICORN_CONFIG),
-            "--bind",
-            f"fd://{listener.fileno()}",
-        ]
-        web += ["--workers", str(options["workers"]), "config.wsgi:application"]
-        processes = [subprocess.Popen(_die_with_parent(web), env=env, pass_fds=[listener.fileno()])]  # noqa: S603
-        if options["with_worker"]:
-            worker = [
+        # A stop that comes while the stack starts (a supervisor changing its mind) still cleans up.
+        signal.signal(signal.SIGTERM, _stop)
+        processes: list[subprocess.Popen[bytes]] = []
+        registered = False
+        try:
+            # The stack calls the platform with a publishing token of its own (dedicated_environment): make it
+            # the store's, so its listings, buyers' sign-ins and Connect events are accepted for this store only.
+            register_publishing_token(tenant, env["MARKETPLACE_PUBLISHING_TOKEN"])
+            # The socket already listens: requests that arrive while gunicorn boots wait in its backlog.
+            web = [
                 sys.executable,
                 "-m",
-                "celery",
-                "--app",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
+                "gunicorn",
+                "--config",
+                str(GUNICORN_CONFIG),
+                "--bind",
+                f"fd://{listener.fileno()}",
             ]
-            processes.append(subprocess.Popen(_die_with_parent(worker), env=env))  # noqa: S603
-        listener.close()
-        lifecycle.set_upstream(tenant, upstream, by=ACTOR)
-        self.stdout.write(f"serving {tenant.slug} from database {tenant.database_name} at {upstream}", ending="\n")
-        self.stdout.flush()
-        signal.signal(signal.SIGTERM, _stop)
-        try:
+            web += ["--workers", str(options["workers"]), "config.wsgi:application"]
+            processes.append(subprocess.Popen(_die_with_parent(web), env=env, pass_fds=[listener.fileno()]))  # noqa: S603
+            if options["with_worker"]:
+                worker = [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "--app",
+                    "config",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "--loglevel",
+                    "INFO",
+                ]
+                processes.append(subprocess.Popen(_die_with_parent(worker), env=env))  # noqa: S603
+            listener.close()
+            lifecycle.set_upstream(tenant, upstream, by=ACTOR)
+            registered = True
+            self.stdout.write(f"serving {tenant.slug} from database {tenant.database_name} at {upstream}", ending="\n")
+            self.stdout.flush()
             processes[0].wait()
         except KeyboardInterrupt:
             pass
@@ -98,5 +102,6 @@ class Command(BaseCommand):
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     process.kill()
-            # Withdrawn only if still ours: another serve_dedicated may have taken over meanwhile.
-            lifecycle.set_upstream(tenant, "", by=ACTOR, replacing=upstream)
+            if registered:
+                # Withdrawn only if still ours: another serve_dedicated may have taken over meanwhile.
+                lifecycle.set_upstream(tenant, "", by=ACTOR, replacing=upstream)
