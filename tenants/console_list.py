@@ -1,11 +1,12 @@
 """The staff console's tenant list at fleet scale: search, filters, sorts and keyset pages.
 
-Search finds a part of a store's name, slug, owner's email (the registry's copy, written at signup) or any
-of its hostnames, in any case, with `%` and `_` taken literally; trigram indexes serve it (migration
-tenants/0005). Each sort is a walk of its own index in one direction, the tenant's id last so no two rows
-tie. A page's `?after=` cursor holds the sort key of the row it ends on, signed: the next page seeks past
-that key, so a deep page costs what the first does, and a cursor that was not made here (garbage, edited,
-another sort's) is the first page. No OFFSET and no COUNT(*): whether there is a next page is one more row.
+Search finds a part of a store's name, slug, owner's email (the registry's copy, written at signup, then
+following the owner's account: tenants.accounts.services.change_email) or any of its hostnames, in any
+case, with `%` and `_` taken literally; trigram indexes serve it (migration tenants/0005). Each sort is a
+walk of its own index in one direction, the tenant's id last so no two rows tie. A page's `?after=` cursor
+holds the sort key of the row it ends on, signed: the next page seeks past that key, so a deep page costs
+what the first does, and a cursor that was not made here (garbage, edited, another sort's) is the first
+page. No OFFSET and no COUNT(*): whether there is a next page is one more row.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The one owner of a tenant's state in the registry: its status, tenancy, domains, upstream, database and
-plan copy. Every change goes through a function here, which checks the transition is legal, writes it in one
-transaction with a record of who did it and why, tells the marketplace whether the store is listed, and
-evicts the store's routes once the change is committed. Nothing else writes those fields, not even the admin.
+"""The one owner of a tenant's state in the registry: its status, tenancy, domains, upstream, database, and
+copies of its plan and owner's email. Every change goes through a function here, which checks the transition
+is legal, writes it in one transaction with a record of who did it and why, tells the marketplace whether the
+store is listed, and evicts the store's routes once the change is committed. Nothing else writes those
+fields, not even the admin.
 
 The marketplace sits above this layer, so it hears of visibility changes through `on_visibility_change`,
 a hook it registers when Django starts; the call is made inside the changing transaction.
@@ -211,6 +212,16 @@ def record_plan(tenant: Tenant, plan_code: str, *, by: Actor) -> None:
     with transaction.atomic():
         if Tenant.objects.filter(pk=tenant.pk).exclude(plan_code=plan_code).update(plan_code=plan_code):
             _record(tenant, by, "", {"plan_code": [tenant.plan_code, plan_code]})
+
+
+def record_owner_email(tenant: Tenant, email: str, *, by: Actor) -> None:
+    """The registry's copy of the owner's address (staff search it, billing and provisioning mail it), following
+    the owner's account (tenants.accounts.services.change_email); on a dedicated stack, its own row."""
+    with transaction.atomic():
+        old = Tenant.objects.select_for_update().values_list("owner_email", flat=True).get(pk=tenant.pk)
+        if old != email:
+            Tenant.objects.filter(pk=tenant.pk).update(owner_email=email)
+            _record(tenant, by, "", {"owner_email": [old, email]})
 
 
 def remove_stack(tenant: Tenant, final_status: str, *, by: Actor) -> int:

@@ -142,7 +142,8 @@ class SchemaMigrationState(models.Model):
 
 
 class TenantStateChange(models.Model):
-    """One change of a tenant's status, tenancy, domains, upstream, database or plan copy: who, why, what.
+    """One change of a tenant's status, tenancy, domains, upstream, database, plan or owner's email copy: who,
+    why, what.
 
     Written only by `tenants.lifecycle`, in the changing transaction; never updated."""
 

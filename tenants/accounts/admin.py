@@ -3,17 +3,37 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
 from tenants.accounts.email_verification import send_verification_link, site_url_of
 from tenants.accounts.models import Membership, User
-from tenants.accounts.services import SeatRefused, add_membership, check_staff_seat
+from tenants.accounts.services import (
+    EmailRefused,
+    SeatRefused,
+    add_membership,
+    change_email,
+    check_email_change,
+    check_staff_seat,
+)
 from tenants.admin_site import platform_admin
+
+
+class UserAdminChangeForm(UserChangeForm):
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        if "email" in self.changed_data:
+            try:
+                check_email_change(self.instance, email)
+            except EmailRefused as error:
+                raise forms.ValidationError(str(error)) from error
+        return email
 
 
 @admin.register(User)
 @admin.register(User, site=platform_admin)
 class UserAdmin(DjangoUserAdmin):
+    form = UserAdminChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
     search_fields = ["email", "first_name", "last_name"]
@@ -27,10 +47,11 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["email_verified_at"]
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
-        # A verification is of one address: a new one is unverified until its own link is opened.
-        if change and "email" in form.changed_data:
-            obj.email_verified_at = None
         super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            # Through the service, in the admin's transaction: the old address's verification is undone, and
+            # an owner's new address becomes the registry's copy too.
+            change_email(obj, obj.email, by=request.user)
 
 
 class MembershipAdminForm(forms.ModelForm):

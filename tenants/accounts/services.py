@@ -16,11 +16,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from tenants import cache_generations
+from tenants import cache_generations, lifecycle
 from tenants.accounts.models import ApiToken, Membership, User
 from tenants.advisory_locks import hold_until_commit, store_lock_name
 from tenants.db_backend import connection
-from tenants.models import PlatformRole
+from tenants.models import PlatformRole, Tenant
 
 TOKEN_PREFIX = "lb_"
 # The cache generation of a schema's accounts, and how long a token found good is trusted at most.
@@ -155,6 +155,46 @@ def add_staff_member(
         else:
             user = User.objects.create_user(email, password, is_staff=True, is_superuser=is_owner)
         add_membership(user, role)
+    return user
+
+
+class EmailRefused(Exception):
+    """change_email refused; its message says why, in words for the person changing it."""
+
+
+def _store_owned_by(user: User) -> Tenant | None:
+    """The store this host serves, when `user` is its owner (by membership); None on the root host."""
+    if _on_root_host() or not Membership.objects.filter(user=user, role=Membership.Role.OWNER).exists():
+        return None
+    store = getattr(connection, "tenant", None)
+    return store if isinstance(store, Tenant) and store.pk is not None else None
+
+
+def _check_owner_email(store: Tenant | None, email: str) -> None:
+    # The registry holds one store per owner's address (any case), as signup does.
+    if store is not None and Tenant.objects.filter(owner_email__iexact=email).exclude(pk=store.pk).exists():
+        raise EmailRefused("Another store is registered with this email address; choose another.")
+
+
+def check_email_change(user: User, email: str) -> None:
+    """Raise EmailRefused if `user` may not take `email` (a form's early answer; change_email checks again)."""
+    _check_owner_email(_store_owned_by(user), User.objects.normalize_email(email))
+
+
+def change_email(user: User, email: str, *, by: Any) -> User:
+    """Give `user` the address `email`. A verification was of the old address, so it is undone; and when `user`
+    owns the store this host serves, the registry's copy of the owner's address (Tenant.owner_email, which staff
+    search and billing mails) follows in the same transaction. Refused (EmailRefused, nothing changed) when
+    another store is registered with that address."""
+    email = User.objects.normalize_email(email)
+    with transaction.atomic():
+        store = _store_owned_by(user)
+        _check_owner_email(store, email)
+        user.email = email
+        user.email_verified_at = None
+        user.save(update_fields=["email", "email_verified_at"])
+        if store is not None:
+            lifecycle.record_owner_email(store, email, by=lifecycle.Actor.user(by))
     return user
 
 
