@@ -428,6 +428,11 @@ PROVISIONING_AWS_REGION = env("PROVISIONING_AWS_REGION", default="eu-west-1")
 PROVISIONING_TF_LOCK_TIMEOUT = env("PROVISIONING_TF_LOCK_TIMEOUT", default="10m")
 PROVISIONING_TERRAFORM_VARS = env.json("PROVISIONING_TERRAFORM_VARS", default={})
 PROVISIONING_TERRAFORM_MANAGE_COMMAND = env("PROVISIONING_TERRAFORM_MANAGE_COMMAND", default="")
+# The app a run deploys to a stack's cluster (provisioning/backends/terraform/deploy.py): `repository:tag`, or
+# only the tag, for the stack's own ECR repository.
+PROVISIONING_KUBECTL_BIN = env("PROVISIONING_KUBECTL_BIN", default="kubectl")
+PROVISIONING_APP_IMAGE = env("PROVISIONING_APP_IMAGE", default="")
+PROVISIONING_APP_IMAGE_TAG = env("PROVISIONING_APP_IMAGE_TAG", default="")
 PROVISIONING_TERRAFORM_PASS_ENV = env.list("PROVISIONING_TERRAFORM_PASS_ENV", default=[])
 # Seconds the shared web process waits on a dedicated store's own stack when it forwards a request there.
 DEDICATED_PROXY_TIMEOUT = env.float("DEDICATED_PROXY_TIMEOUT", default=60.0)

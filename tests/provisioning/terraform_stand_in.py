@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 
 FAKES = Path(__file__).resolve().parents[1] / "fakes" / "terraform"
+KUBECTL = Path(__file__).resolve().parents[1] / "fakes" / "kubectl" / "kubectl"
+APP_IMAGE = "registry.example/localbazaar:2026.12.1"
 BUCKET = "lb-test-terraform-state"
 LOCK_TABLE = "lb-test-terraform-locks"
 REGION = "eu-west-2"
@@ -40,8 +43,29 @@ class TerraformStandIn:
     def stack_calls_file(self) -> Path:
         return self.root / "stack-calls.jsonl"
 
+    @property
+    def kubectl_calls_file(self) -> Path:
+        return self.root / "kubectl-calls.jsonl"
+
+    @property
+    def cluster(self) -> Path:
+        return self.root / "clusters"
+
     def calls(self) -> list[dict[str, Any]]:
         return read_lines(self.calls_file)
+
+    def kubectl_records(self) -> list[dict[str, Any]]:
+        return read_lines(self.kubectl_calls_file)
+
+    def kubectl_calls(self) -> list[list[str]]:
+        return [call["argv"] for call in self.kubectl_records()]
+
+    def cluster_objects(self) -> dict[str, Any]:
+        """Every object the stand-in cluster holds (one cluster: the test's tenant's), by Kind/name."""
+        found: dict[str, Any] = {}
+        for path in self.cluster.glob("*.json"):
+            found.update(json.loads(path.read_text()))
+        return found
 
     def commands(self) -> list[str]:
         """Each call as `command [subcommand]`, e.g. ["init", "plan", "apply", "output"]."""
@@ -82,8 +106,14 @@ class TerraformStandIn:
             "PROVISIONING_TF_LOCK_TABLE": LOCK_TABLE,
             "PROVISIONING_AWS_REGION": REGION,
             "PROVISIONING_TF_LOCK_TIMEOUT": "1s",
-            "PROVISIONING_TERRAFORM_PASS_ENV": "FAKE_TERRAFORM_,FAKE_STACK_",
-            "PROVISIONING_TERRAFORM_MANAGE_COMMAND": str(FAKES / "stack-manage"),
+            "PROVISIONING_TERRAFORM_PASS_ENV": "FAKE_TERRAFORM_,FAKE_STACK_,FAKE_KUBECTL_",
+            # manage.py on the stack goes through the stand-in cluster (kubectl exec) to the stack's stand-in.
+            "PROVISIONING_TERRAFORM_MANAGE_COMMAND": "",
+            "PROVISIONING_KUBECTL_BIN": f"{sys.executable} {KUBECTL}",
+            "PROVISIONING_APP_IMAGE": APP_IMAGE,
+            "FAKE_KUBECTL_CALLS": str(self.kubectl_calls_file),
+            "FAKE_KUBECTL_STATE_DIR": str(self.cluster),
+            "FAKE_KUBECTL_EXEC": str(FAKES / "stack-manage"),
         }
 
 
@@ -91,14 +121,17 @@ class TerraformStandIn:
 def terraform_stand_in(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TerraformStandIn:
     stand_in = TerraformStandIn(root=tmp_path / "terraform-stand-in", workdir_root=tmp_path / "terraform-work")
     stand_in.root.mkdir()
-    for name in ("PATH", "FAKE_TERRAFORM_STATE_DIR", "FAKE_TERRAFORM_CALLS", "FAKE_STACK_CALLS"):
-        monkeypatch.setenv(name, stand_in.environment()[name])
+    for name, value in stand_in.environment().items():
+        if name.startswith("FAKE_") or name == "PATH":
+            monkeypatch.setenv(name, value)
     settings.PROVISIONING_BACKEND = "terraform"
     settings.PROVISIONING_TERRAFORM_WORKDIR = stand_in.workdir_root
     settings.PROVISIONING_TF_STATE_BUCKET = BUCKET
     settings.PROVISIONING_TF_LOCK_TABLE = LOCK_TABLE
     settings.PROVISIONING_AWS_REGION = REGION
     settings.PROVISIONING_TF_LOCK_TIMEOUT = "1s"
-    settings.PROVISIONING_TERRAFORM_PASS_ENV = ["FAKE_TERRAFORM_", "FAKE_STACK_"]
-    settings.PROVISIONING_TERRAFORM_MANAGE_COMMAND = str(FAKES / "stack-manage")
+    settings.PROVISIONING_TERRAFORM_PASS_ENV = ["FAKE_TERRAFORM_", "FAKE_STACK_", "FAKE_KUBECTL_"]
+    settings.PROVISIONING_TERRAFORM_MANAGE_COMMAND = ""
+    settings.PROVISIONING_KUBECTL_BIN = f"{sys.executable} {KUBECTL}"
+    settings.PROVISIONING_APP_IMAGE = APP_IMAGE
     return stand_in

@@ -165,7 +165,10 @@ def test_each_root_has_a_tfvars_example_naming_only_its_variables(root: Path) ->
     assert example.is_file()
     variables = declared(root, "variable")
     assert set(parse(example)) <= set(variables)
-    required = {name for name, body in variables.items() if "default" not in body}
+    # Sensitive variables come only from TF_VAR_<name> in the run's environment, never from a file.
+    sensitive = {name for name, body in variables.items() if body.get("sensitive") is True}
+    assert not sensitive & set(parse(example)), "the example gives a sensitive variable a value"
+    required = {name for name, body in variables.items() if "default" not in body} - sensitive
     assert required <= set(parse(example)), "the example leaves required variables out"
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 
 from provisioning.backends.base import StepContext, StepFailed
+from provisioning.backends.terraform.workdir import publishing_token
 
 # What terraform and the AWS provider need from the worker's environment; nothing else (no DATABASE_URL,
 # SECRET_KEY or payment keys) reaches them.
@@ -215,7 +216,8 @@ def terraform(
         f"terraform {args[0]}",
         command,
         cwd=workdir,
-        env=command_environment(ctx),
+        # The one secret variable, registered for redaction with every TF_VAR_ value (command_environment).
+        env=command_environment(ctx, TF_VAR_publishing_token=ctx.secret(publishing_token(ctx.tenant.slug))),
         ok_codes=ok_codes,
         log_stdout=log_stdout,
     )

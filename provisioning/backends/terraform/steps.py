@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from provisioning.backends.base import Outcome, StepContext, StepFailed
-from provisioning.backends.terraform import cli, workdir
+from provisioning.backends.terraform import cli, deploy, workdir
 from provisioning.management.commands.bootstrap_dedicated_owner import OWNER_ALREADY_PRESENT
 from provisioning.models import ProvisioningRun
 from tenants import lifecycle
@@ -28,11 +28,6 @@ PROTECTED_MODULES = ("module.tenant.module.database", "module.tenant.module.medi
 
 def _is_teardown(ctx: StepContext) -> bool:
     return ctx.run.kind == ProvisioningRun.Kind.DEPROVISION
-
-
-def stack_identifier(slug: str) -> str:
-    # Every resource of the stack is named lb-<slug>-...; the database instance is lb-<slug>.
-    return f"lb-{slug}"
 
 
 def _init(ctx: StepContext, path: Path) -> None:
@@ -92,7 +87,7 @@ def write_workdir(ctx: StepContext) -> Outcome:
     if not _is_teardown(ctx):
         # On record before anything exists: a rejected request's clean-up run knows there is a stack to
         # take down (the state is the authority on what exists).
-        lifecycle.record_database(ctx.tenant, stack_identifier(slug), by=lifecycle.Actor.system("provisioning"))
+        lifecycle.record_database(ctx.tenant, workdir.stack_identifier(slug), by=lifecycle.Actor.system("provisioning"))
     ctx.remember(workdir=str(path), state_key=workdir.state_key(slug))
     ctx.say(f"Working directory {path}: {', '.join(sorted(changed)) or 'already up to date'}.")
     return Outcome.DONE if changed else Outcome.ALREADY_DONE
@@ -153,22 +148,18 @@ def read_outputs(ctx: StepContext) -> Outcome:
 
 
 def run_on_stack(ctx: StepContext, *args: str, stdin: str = "") -> str:
-    """`manage.py <args>` on the tenant's stack, through PROVISIONING_TERRAFORM_MANAGE_COMMAND: the
-    database is private to the tenant's VPC, so the command runs there (e.g. `kubectl exec -i` into the
-    stack's web deployment). It gets the stack's outputs as LB_STACK_<NAME> variables."""
-    prefix = shlex.split(settings.PROVISIONING_TERRAFORM_MANAGE_COMMAND)
-    if not prefix:
-        raise StepFailed(
-            "PROVISIONING_TERRAFORM_MANAGE_COMMAND is not set: the command that runs manage.py on the tenant's "
-            "stack (e.g. kubectl exec -i deploy/localbazaar-web -- python manage.py)."
-        )
+    """`manage.py <args>` on the tenant's stack: the database is private to the tenant's VPC, so the command
+    runs there, by `kubectl exec -i` into the web deployment the run made (or PROVISIONING_TERRAFORM_MANAGE_
+    COMMAND). It gets the stack's outputs as LB_STACK_<NAME> variables."""
+    path = workdir.workdir_for(ctx.tenant.slug)
+    # By default through the cluster the run deployed the app to (deploy.py); an operator may name another.
+    prefix = shlex.split(settings.PROVISIONING_TERRAFORM_MANAGE_COMMAND) or deploy.manage_command(path)
     outputs = {
         f"LB_STACK_{name.upper()}": value
         for name, value in ctx.run.outputs.items()
         if isinstance(value, str) and value != SENSITIVE
     }
     env = cli.command_environment(ctx, LB_TENANT_SLUG=ctx.tenant.slug, **outputs)
-    path = workdir.workdir_for(ctx.tenant.slug)
     path.mkdir(parents=True, exist_ok=True)
     completed = cli.run_process(ctx, f"manage.py {args[0]}", [*prefix, *args], cwd=path, env=env, stdin=stdin)
     return completed.stdout.strip()
@@ -200,6 +191,16 @@ def verify_health(ctx: StepContext) -> Outcome:
 # --- deprovision -----------------------------------------------------------------------------------------
 
 
+def remove_app(ctx: StepContext) -> Outcome:
+    path = _ready(ctx)
+    if not _state_addresses(ctx, path):
+        ctx.say("The state holds nothing: no cluster, no app to remove.")
+        return Outcome.ALREADY_DONE
+    # stdout is not logged: `output -json` prints sensitive values in the clear.
+    plain, _ = cli.parse_outputs(cli.terraform(ctx, path, "output", "-json", log_stdout=False).stdout)
+    return deploy.remove_app(ctx, path, plain)
+
+
 def terraform_destroy(ctx: StepContext) -> Outcome:
     path = _ready(ctx)
     if not _state_addresses(ctx, path):
@@ -207,7 +208,7 @@ def terraform_destroy(ctx: StepContext) -> Outcome:
         return Outcome.ALREADY_DONE
     cli.locked_terraform(ctx, path, "destroy", "-auto-approve")
     # The database's final snapshot is the stack's final export (skip_final_snapshot = false).
-    ctx.remember(final_snapshot=f"{stack_identifier(ctx.tenant.slug)}-final")
+    ctx.remember(final_snapshot=f"{workdir.stack_identifier(ctx.tenant.slug)}-final")
     return Outcome.DONE
 
 

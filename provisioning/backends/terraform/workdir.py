@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from provisioning import stack_environment
 from provisioning.backends.base import StepFailed
 
 PLAN_FILE = "tenant.tfplan"
@@ -22,6 +23,17 @@ TEMPLATE_PATTERNS = ("*.tf", LOCK_FILE)
 _LOCAL_SOURCE = re.compile(r'(?P<head>\bsource\s*=\s*")(?P<path>\.{1,2}/[^"]*)(?P<tail>")')
 # Set by the backend itself; PROVISIONING_TERRAFORM_VARS may not override them.
 OWN_VARIABLES = ("region", "tenant_slug", "allow_destroy")
+
+
+def stack_identifier(slug: str) -> str:
+    # Every resource of the stack is named lb-<slug>-...; the database instance is lb-<slug>.
+    return f"lb-{slug}"
+
+
+def publishing_token(slug: str) -> str:
+    """The stack's own publishing token: terraform stores it in the stack's app secret (TF_VAR_publishing_
+    token, never a file) and the platform registers its digest as the store's."""
+    return stack_environment.stack_publishing_token(slug, stack_identifier(slug))
 
 
 def workdir_for(slug: str) -> Path:

@@ -40,5 +40,6 @@ module "tenant" {
   load_balancer_dns_name               = var.load_balancer_dns_name
   load_balancer_zone_id                = var.load_balancer_zone_id
   alarm_emails                         = var.alarm_emails
+  publishing_token                     = var.publishing_token
   allow_destroy                        = var.allow_destroy
 }

@@ -8,6 +8,11 @@ output "cluster_endpoint" {
   value       = module.tenant.cluster_endpoint
 }
 
+output "cluster_certificate_authority_data" {
+  description = "Base64 CA certificate of the cluster's API server (the provisioning run's kubeconfig)."
+  value       = module.tenant.cluster_certificate_authority_data
+}
+
 output "database_endpoint" {
   description = "Endpoint (host:port) of the tenant's PostgreSQL."
   value       = module.tenant.database_endpoint
@@ -21,6 +26,16 @@ output "database_name" {
 output "database_secret_arn" {
   description = "ARN of the Secrets Manager secret with the database credentials (never the password)."
   value       = module.tenant.database_secret_arn
+}
+
+output "app_secret_name" {
+  description = "Name of the app's Secrets Manager secret (`lb-<slug>/app`, the ExternalSecret's dataFrom key)."
+  value       = module.tenant.app_secret_name
+}
+
+output "app_secret_arn" {
+  description = "ARN of the app's Secrets Manager secret (SECRET_KEY, MARKETPLACE_PUBLISHING_TOKEN)."
+  value       = module.tenant.app_secret_arn
 }
 
 output "media_bucket_name" {

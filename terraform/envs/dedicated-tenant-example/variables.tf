@@ -127,6 +127,12 @@ variable "alarm_emails" {
   default     = []
 }
 
+variable "publishing_token" {
+  description = "The store's marketplace publishing token, for the app secret; only from TF_VAR_publishing_token in the environment, never in a file."
+  type        = string
+  sensitive   = true
+}
+
 variable "allow_destroy" {
   description = "Deprovisioning switch (apply with true after the final export, then destroy)."
   type        = bool

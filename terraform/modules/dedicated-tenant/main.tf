@@ -1,7 +1,8 @@
 # One dedicated tenant's stack in its own VPC: EKS for the app, Multi-AZ PostgreSQL, Redis, a media
 # bucket, KMS keys per purpose, IRSA roles for the app and the load balancer controller, the image
-# registry (registry.tf), the store's certificate and DNS (dns.tf), and alarms to an SNS topic. Applied
-# once per tenant by the `terraform` provisioning backend, with the state at tenants/<slug>/terraform.tfstate.
+# registry (registry.tf), the store's certificate and DNS (dns.tf), the app's own secret (app-secret.tf),
+# and alarms to an SNS topic. Applied once per tenant by the `terraform` provisioning backend, with the
+# state at tenants/<slug>/terraform.tfstate.
 
 data "aws_caller_identity" "current" {}
 
@@ -158,7 +159,7 @@ module "app_role" {
   service_account      = var.app_service_account
   media_bucket_arn     = module.media.bucket_arn
   media_kms_key_arn    = module.kms["media"].key_arn
-  secret_arns          = [module.database.master_user_secret_arn, module.redis.secret_arn]
+  secret_arns          = [module.database.master_user_secret_arn, module.redis.secret_arn, aws_secretsmanager_secret.app.arn]
   secrets_kms_key_arns = [module.kms["data"].key_arn]
   tags                 = local.tags
 }

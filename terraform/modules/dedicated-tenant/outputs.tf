@@ -28,6 +28,16 @@ output "database_secret_arn" {
   value       = module.database.master_user_secret_arn
 }
 
+output "app_secret_name" {
+  description = "Name of the app's Secrets Manager secret, `lb-<slug>/app` (the ExternalSecret's dataFrom key); its values are never an output."
+  value       = aws_secretsmanager_secret.app.name
+}
+
+output "app_secret_arn" {
+  description = "ARN of the app's Secrets Manager secret with SECRET_KEY and MARKETPLACE_PUBLISHING_TOKEN."
+  value       = aws_secretsmanager_secret.app.arn
+}
+
 output "media_bucket_name" {
   description = "Name of the tenant's media bucket."
   value       = module.media.bucket_name

@@ -288,6 +288,17 @@ variable "log_retention_days" {
   }
 }
 
+variable "publishing_token" {
+  description = "The store's marketplace publishing token (the platform derives it), stored as MARKETPLACE_PUBLISHING_TOKEN in the app secret; pass it as TF_VAR_publishing_token, never in a file."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = length(var.publishing_token) >= 32
+    error_message = "publishing_token is at least 32 characters."
+  }
+}
+
 variable "alarm_emails" {
   description = "Email addresses subscribed to the alarm topic (each must confirm)."
   type        = list(string)
