@@ -1,8 +1,11 @@
 """Billing's HTTP API: the public plan catalog on the root host, and the customer portal on a store's
-host (`/api/v1/billing/...`, the store's owner only)."""
+host (`/api/v1/billing/...`, the store's owner only). On a dedicated store's stack the portal's reads answer
+the control plane's billing of the store (billing.control_plane, with a `Billing-As-Of` header), 503
+`billing_unavailable` when it cannot be asked and no copy is kept; its changes answer 409 `managed_by_platform`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -15,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import invoicing, selectors, services
+from billing import control_plane, invoicing, selectors, services
 from billing.errors import BillingError
 from billing.limits import PlanLimitReached
 from billing.serializers import (
@@ -39,6 +42,7 @@ ERROR_STATUS = {
     "subscription_canceled": status.HTTP_409_CONFLICT,
     "nothing_due": status.HTTP_409_CONFLICT,
     "not_local": status.HTTP_409_CONFLICT,
+    "managed_by_platform": status.HTTP_409_CONFLICT,
 }
 REFUSED = OpenApiResponse(description='Refused: {"code": "...", "detail": "..."}')
 
@@ -68,6 +72,31 @@ def refused(error: BillingError) -> Response:
     )
 
 
+def managed_on_platform() -> Response:
+    """A dedicated store's stack: its billing changes are made on the platform."""
+    return refused(BillingError(control_plane.MANAGED_ON_PLATFORM, "managed_by_platform"))
+
+
+def platform_answer(shape: Callable[[control_plane.PlatformBilling], Any]) -> Response:
+    """A dedicated store's stack: ``shape`` of the control plane's billing, dated by `Billing-As-Of`."""
+    try:
+        billing = control_plane.platform_billing()
+    except control_plane.NoPlatformSubscription as error:
+        raise NotFound(NO_SUBSCRIPTION) from error
+    except control_plane.BillingUnavailable:
+        return Response(
+            {"code": "billing_unavailable", "detail": "Billing is unavailable right now; try again in a minute."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response(shape(billing), headers={"Billing-As-Of": billing.as_of.isoformat()})
+
+
+def platform_invoices(billing: control_plane.PlatformBilling) -> dict[str, Any]:
+    """The newest invoices in the list's page shape, their PDFs linked on this host."""
+    results = InvoiceSerializer(billing.invoices(), many=True).data
+    return {"count": billing.summary["invoice_count"], "next": None, "previous": None, "results": results}
+
+
 class PlanListView(generics.ListAPIView):
     """`GET /api/v1/plans`: the public plan catalog, for anyone (signup pages, pricing pages)."""
 
@@ -86,6 +115,8 @@ class SubscriptionView(APIView):
     @extend_schema(tags=["billing"], responses={200: SubscriptionSerializer, 404: REFUSED})
     def get(self, request: Request) -> Response:
         """The store's plan, status and current billing period."""
+        if control_plane.is_dedicated_stack():
+            return platform_answer(lambda billing: billing.summary["subscription"])
         subscription = selectors.subscription_for(request.tenant.pk)  # type: ignore[attr-defined]
         if subscription is None:
             raise NotFound(NO_SUBSCRIPTION)
@@ -98,6 +129,8 @@ class UsageView(APIView):
     @extend_schema(tags=["billing"], responses={200: UsageSerializer, 404: REFUSED})
     def get(self, request: Request) -> Response:
         """This period's usage per metric and the projected invoice due when the period ends."""
+        if control_plane.is_dedicated_stack():
+            return platform_answer(lambda billing: billing.summary["usage"])
         projected = selectors.projected_invoice(request.tenant)  # type: ignore[attr-defined]
         if projected is None:
             raise NotFound(NO_SUBSCRIPTION)
@@ -112,6 +145,8 @@ class InvoiceListView(generics.ListAPIView):
 
     @extend_schema(tags=["billing"])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if control_plane.is_dedicated_stack():
+            return platform_answer(platform_invoices)
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
@@ -129,6 +164,8 @@ class ChangePlanView(APIView):
     def post(self, request: Request) -> Response:
         """Move to another plan now, keeping the billing period; with `"preview": true`, only show the
         proration (credit for the old plan's fee, charge for the new, over the time left)."""
+        if control_plane.is_dedicated_stack():
+            return managed_on_platform()
         body = ChangePlanRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         tenant, code = request.tenant, body.validated_data["plan"]  # type: ignore[attr-defined]
@@ -163,6 +200,8 @@ class CancelView(APIView):
     def post(self, request: Request) -> Response:
         """Cancel at the end of the current period: the store runs until then, the last invoice bills
         the period's usage and no new fee; then the subscription ends and the store closes to buyers."""
+        if control_plane.is_dedicated_stack():
+            return managed_on_platform()
         try:
             subscription = services.cancel_at_period_end(_subscription_of(request))
         except BillingError as error:
@@ -176,6 +215,8 @@ class ResumeView(APIView):
     @extend_schema(tags=["billing"], request=None, responses={200: SubscriptionSerializer, 404: REFUSED, 409: REFUSED})
     def post(self, request: Request) -> Response:
         """Undo a cancellation before the period ends: the subscription renews as before."""
+        if control_plane.is_dedicated_stack():
+            return managed_on_platform()
         try:
             subscription = services.resume_subscription(_subscription_of(request))
         except BillingError as error:
@@ -190,6 +231,8 @@ class RetryPaymentView(APIView):
     def post(self, request: Request) -> Response:
         """Collect the open invoices again; paid up, the subscription is active and a store closed for
         non-payment reopens."""
+        if control_plane.is_dedicated_stack():
+            return managed_on_platform()
         try:
             outcomes = services.retry_payment(_subscription_of(request))
         except BillingError as error:
@@ -204,6 +247,14 @@ class InvoicePdfView(APIView):
     @extend_schema(tags=["billing"], responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: REFUSED})
     def get(self, request: Request, number: str) -> HttpResponse:
         """The invoice as a PDF (this store's invoices only; any other number is a 404)."""
+        if control_plane.is_dedicated_stack():
+            try:
+                pdf = control_plane.invoice_pdf(number)
+            except control_plane.BillingUnavailable:
+                return Response({"code": "billing_unavailable"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            if pdf is None:
+                raise Http404("No such invoice.")
+            return pdf_response(pdf, number)
         return invoice_pdf_response(request.tenant.pk, number)  # type: ignore[attr-defined]
 
 
@@ -211,7 +262,12 @@ def invoice_pdf_response(tenant_id: int, number: str) -> HttpResponse:
     invoice = selectors.invoices_for(tenant_id).filter(number=number).exclude(pdf="").first()
     if invoice is None:
         raise Http404("No such invoice.")
-    response = HttpResponse(invoicing.open_invoice_pdf(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    return pdf_response(invoicing.open_invoice_pdf(invoice), invoice.number)
+
+
+def pdf_response(pdf: Any, number: str) -> HttpResponse:
+    """An invoice's PDF (bytes or an open file), shown inline and never kept by a shared cache."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{number}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response

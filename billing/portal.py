@@ -1,29 +1,33 @@
 """The customer portal page in a store's admin (`/admin/billing/`, the store's owner only): plan and
 period, usage and the projected bill, a usage chart, plan changes with a proration preview (htmx),
-cancel and resume, payment retry, invoices with their PDFs. The work is done by billing.services."""
+cancel and resume, payment retry, invoices with their PDFs. The work is done by billing.services.
+
+On a dedicated store's stack the page shows the control plane's billing of the store
+(billing.control_plane), "as of" its last copy while the platform cannot be asked, or 503 without one;
+changes are made on the platform, so the stack's forms only say so."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from billing import selectors, services
-from billing.api import invoice_pdf_response
+from billing import control_plane, selectors, services
+from billing.api import invoice_pdf_response, pdf_response
 from billing.dunning import billing_notice
 from billing.errors import BillingError
 from billing.models import Metric, Subscription
 from billing.providers import get_provider
 from billing.serializers import usage_summary
-from billing.usage_chart import daily_bars
+from billing.usage_chart import Chart, daily_bars
 from tenants.accounts.models import Membership, User
 
 PORTAL_URL = "/admin/billing/"
@@ -53,21 +57,61 @@ def _subscription(request: HttpRequest) -> Subscription:
     return subscription
 
 
+def _chart_metric(request: HttpRequest) -> str:
+    metric = request.GET.get("metric", Metric.ORDERS)
+    return metric if metric in Metric.values else Metric.ORDERS
+
+
+def _chart(daily: Mapping[date, int], start: datetime, end: datetime) -> Chart:
+    """The period's days so far, up to today."""
+    last_day = (min(end, max(timezone.now(), start)) - timedelta(microseconds=1)).date()
+    return daily_bars(daily, start.date(), max(last_day, start.date()))
+
+
+def _billing_unavailable(request: HttpRequest) -> HttpResponse:
+    context = {**admin.site.each_context(request), "title": "Billing"}
+    return render(request, "billing/portal/unavailable.html", context, status=503)
+
+
+def _platform_portal_page(request: HttpRequest) -> HttpResponse:
+    """A dedicated store's stack: the control plane's billing of the store, unchanged here."""
+    try:
+        billing = control_plane.platform_billing()
+    except control_plane.NoPlatformSubscription as error:
+        raise PermissionDenied("This store has no subscription.") from error
+    except control_plane.BillingUnavailable:
+        return _billing_unavailable(request)
+    subscription = billing.subscription()
+    metric = _chart_metric(request)
+    start, end = subscription.current_period_start, subscription.current_period_end
+    context = {
+        **admin.site.each_context(request),
+        "title": "Billing",
+        "subscription": subscription,
+        "notice": billing.summary["subscription"].get("notice"),
+        "usage": billing.summary["usage"],
+        "chart": _chart(billing.daily_usage(metric), start, end),
+        "chart_metric": metric,
+        "metrics": Metric.choices,
+        "invoices": billing.invoices(),
+        "platform_billing": billing,
+        "managed_on_platform": control_plane.MANAGED_ON_PLATFORM,
+    }
+    return render(request, "billing/portal/page.html", context)
+
+
 @require_GET
 @owner_only
 def portal_page(request: HttpRequest) -> HttpResponse:
+    if control_plane.is_dedicated_stack():
+        return _platform_portal_page(request)
     projected = selectors.projected_invoice(request.tenant)  # type: ignore[attr-defined]
     if projected is None:
         raise PermissionDenied("This store has no subscription.")
     subscription = projected.subscription
-    metric = request.GET.get("metric", Metric.ORDERS)
-    if metric not in Metric.values:
-        metric = Metric.ORDERS
+    metric = _chart_metric(request)
     start, end = subscription.current_period_start, subscription.current_period_end
-    last_day = (min(end, max(timezone.now(), start)) - timedelta(microseconds=1)).date()
-    chart = daily_bars(
-        selectors.daily_usage(subscription.tenant_id, metric, start, end), start.date(), max(last_day, start.date())
-    )
+    chart = _chart(selectors.daily_usage(subscription.tenant_id, metric, start, end), start, end)
     provider = get_provider(subscription.provider)
     context = {
         **admin.site.each_context(request),
@@ -90,6 +134,8 @@ def portal_page(request: HttpRequest) -> HttpResponse:
 @owner_only
 def preview_change(request: HttpRequest) -> HttpResponse:
     """The htmx partial: what moving to the chosen plan costs now, with a button to confirm."""
+    if control_plane.is_dedicated_stack():
+        return render(request, "billing/portal/preview.html", {"error": control_plane.MANAGED_ON_PLATFORM})
     subscription = _subscription(request)
     try:
         change = selectors.preview_plan_change(subscription, request.POST.get("plan", ""), timezone.now())
@@ -99,6 +145,9 @@ def preview_change(request: HttpRequest) -> HttpResponse:
 
 
 def _acting(request: HttpRequest, action: Callable[[], str]) -> HttpResponseRedirect:
+    if control_plane.is_dedicated_stack():
+        messages.error(request, control_plane.MANAGED_ON_PLATFORM)
+        return HttpResponseRedirect(PORTAL_URL)
     try:
         messages.success(request, action())
     except BillingError as error:
@@ -152,4 +201,12 @@ def retry_payment(request: HttpRequest) -> HttpResponse:
 @require_GET
 @owner_only
 def invoice_pdf(request: HttpRequest, number: str) -> HttpResponse:
-    return invoice_pdf_response(request.tenant.pk, number)  # type: ignore[attr-defined]
+    if not control_plane.is_dedicated_stack():
+        return invoice_pdf_response(request.tenant.pk, number)  # type: ignore[attr-defined]
+    try:
+        pdf = control_plane.invoice_pdf(number)
+    except control_plane.BillingUnavailable:
+        return _billing_unavailable(request)
+    if pdf is None:
+        raise Http404("No such invoice.")
+    return pdf_response(pdf, number)

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing_api
-from billing import fleet_overview, usage_api
+from billing import dedicated_api, fleet_overview, usage_api
 from billing.stripe_gateway import api as stripe_api
 from onboarding import api as onboarding_api
 from onboarding import views as onboarding_views
@@ -102,6 +102,21 @@ urlpatterns = [
             authentication_classes=[marketplace_api.PublishingTokenAuthentication]
         ),
         name="api-dedicated-usage-events",
+    ),
+    # Its billing portal reads the store's billing from here, with the same token (billing.control_plane).
+    path(
+        "api/v1/dedicated/billing-summary",
+        dedicated_api.DedicatedBillingSummaryView.as_view(
+            authentication_classes=[marketplace_api.PublishingTokenAuthentication]
+        ),
+        name="api-dedicated-billing-summary",
+    ),
+    path(
+        "api/v1/dedicated/invoice-pdf",
+        dedicated_api.DedicatedInvoicePdfView.as_view(
+            authentication_classes=[marketplace_api.PublishingTokenAuthentication]
+        ),
+        name="api-dedicated-invoice-pdf",
     ),
     path("api/v1/plans", billing_api.PlanListView.as_view(), name="api-plans"),
     path("api/v1/billing/stripe/webhook", stripe_api.WebhookView.as_view(), name="api-stripe-webhook"),
