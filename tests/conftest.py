@@ -11,7 +11,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
+from celery.contrib.testing.worker import TestWorkController, start_worker
+from celery.worker import state as worker_state
 from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.db import connection
@@ -176,6 +177,18 @@ def purge_broker() -> None:
             channel.client.delete(*unacked)
 
 
+WORKER_START_SECONDS = 60
+
+
+class BoundedTestWorker(TestWorkController):
+    """Celery's test worker, whose start is waited for with a deadline: a worker thread that dies before its
+    consumer is ready fails the test that started it instead of hanging the whole suite."""
+
+    def ensure_started(self) -> None:
+        if not self._on_started.wait(WORKER_START_SECONDS):
+            raise AssertionError(f"the test's Celery worker was not ready within {WORKER_START_SECONDS} s")
+
+
 @pytest.fixture
 def celery_worker() -> Callable[..., AbstractContextManager[Any]]:
     """`with celery_worker(): ...` runs a real Celery worker on the real broker in a thread of this process.
@@ -186,7 +199,17 @@ def celery_worker() -> Callable[..., AbstractContextManager[Any]]:
     purge_broker()
 
     def start(shutdown_timeout: float = 10) -> AbstractContextManager[Any]:
-        return start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=shutdown_timeout)
+        # A worker stopped by an earlier test (a warm shutdown, a task that raised SystemExit) leaves these
+        # set in celery.worker.state, and a new worker would stop before it is ready.
+        worker_state.should_stop = None
+        worker_state.should_terminate = None
+        return start_worker(
+            celery_app,
+            pool="solo",
+            perform_ping_check=False,
+            shutdown_timeout=shutdown_timeout,
+            WorkController=BoundedTestWorker,
+        )
 
     return start
 
