@@ -116,10 +116,13 @@ def _fees_of(plan: Plan) -> rating.PlanPricing:
     return rating.PlanPricing(plan.code, plan.name, plan.currency, plan.monthly_fee, plan.yearly_fee)
 
 
-def preview_plan_change(subscription: Subscription, plan_code: str, at: datetime) -> PlanChangePreview:
+def preview_plan_change(
+    subscription: Subscription, plan_code: str, at: datetime, *, across_tenancy: bool = False
+) -> PlanChangePreview:
     """The proration of moving ``subscription`` to the public plan ``plan_code`` at ``at``.
 
-    Raises BillingError when the change is not one a store can make itself.
+    Raises BillingError when the change is not one a store can make itself. `across_tenancy`: a move
+    between shared and dedicated plans, which only the upgrade of a store to its own stack makes.
     """
     current = subscription.plan
     if subscription.status == Subscription.Status.CANCELED:
@@ -130,7 +133,7 @@ def preview_plan_change(subscription: Subscription, plan_code: str, at: datetime
         raise BillingError(f"Unknown plan '{plan_code}'; choose one of {choices}.", "unknown_plan")
     if new_plan.pk == current.pk:
         raise BillingError(f"The store is already on the {current.name} plan.", "same_plan")
-    if new_plan.tenancy != current.tenancy:
+    if new_plan.tenancy != current.tenancy and not across_tenancy:
         raise BillingError(
             f"The {new_plan.name} plan is for {new_plan.tenancy} hosting; moving between shared and dedicated "
             "hosting is arranged with our staff.",

@@ -69,8 +69,11 @@ def start_subscription(
     )
 
 
-def change_plan(tenant: Tenant, plan_code: str, *, now: datetime | None = None) -> PlanChangePreview:
-    """Move the store's subscription to another public plan now, keeping its billing period.
+def change_plan(
+    tenant: Tenant, plan_code: str, *, now: datetime | None = None, across_tenancy: bool = False
+) -> PlanChangePreview:
+    """Move the store's subscription to another public plan now, keeping its billing period (`across_
+    tenancy`: from a shared plan to a dedicated one, when the store moves to its own stack).
 
     The proration (credit for the old fee, charge for the new, over the seconds left) is kept as
     pending invoice items for the next invoice. The subscription row is locked for the change, so two
@@ -83,7 +86,7 @@ def change_plan(tenant: Tenant, plan_code: str, *, now: datetime | None = None) 
         subscription = Subscription.objects.select_for_update().filter(tenant=tenant).first()
         if subscription is None:
             raise BillingError("This store has no subscription.", "no_subscription")
-        change = preview_plan_change(subscription, plan_code, now)
+        change = preview_plan_change(subscription, plan_code, now, across_tenancy=across_tenancy)
         get_provider(subscription.provider).change_plan(subscription, change.new_plan, now)
         InvoiceItem.objects.bulk_create(
             InvoiceItem(

@@ -10,7 +10,8 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from billing.models import Plan, Subscription
-from billing.services import start_subscription
+from billing.selectors import public_plan_codes
+from billing.services import change_plan, start_subscription
 from provisioning import notifications
 from provisioning.backends.base import Outcome, StepContext, StepFailed
 from storefront.catalog.models import ImportJob
@@ -57,8 +58,16 @@ def switch_routing(ctx: StepContext) -> Outcome:
 def _start_billing(tenant: Tenant) -> None:
     """A new dedicated store is billed from the moment it goes live, in the same transaction: never live
     without a subscription, nor billed for a stack that never opened (its plan was chosen at signup). An
-    upgraded shared store keeps the subscription it has; its move to the dedicated plan goes through staff."""
-    if Subscription.objects.filter(tenant=tenant).exists():
+    upgraded shared store's subscription moves to the dedicated plan then, prorated over the rest of its
+    period (a credit for the shared fee, a charge for the dedicated one, on its next invoice)."""
+    subscription = Subscription.objects.select_related("plan").filter(tenant=tenant).first()
+    if subscription is not None:
+        if subscription.plan.tenancy != Tenant.Tenancy.DEDICATED:
+            choices = public_plan_codes(Tenant.Tenancy.DEDICATED)
+            if not choices:
+                raise StepFailed(f"No public dedicated plan to move {tenant.slug}'s subscription to.")
+            plan_code = tenant.plan_code if tenant.plan_code in choices else choices[0]
+            change_plan(tenant, plan_code, across_tenancy=True)
         return
     plan = Plan.objects.filter(code=tenant.plan_code, tenancy=Tenant.Tenancy.DEDICATED).first()
     if plan is None:

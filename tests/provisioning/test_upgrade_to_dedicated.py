@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_exists, tenant_context
 from rest_framework.test import APIClient
 
+from billing.models import InvoiceItem, Subscription
 from provisioning import execution, stack_state
 from provisioning.backends import local
 from provisioning.backends.base import Outcome, StepContext
@@ -105,6 +106,16 @@ def test_a_shared_store_upgraded_to_dedicated_keeps_every_row_and_answers_from_i
     run = ProvisioningRun.objects.get(pk=body["id"])
     tenant = Tenant.objects.get(slug="bakery")
     assert (tenant.tenancy, tenant.status) == ("dedicated", "active")
+    # Its subscription moved to the dedicated plan, prorated: the shared fee's unused part credited, the
+    # dedicated fee for the rest of the period charged, both on the next invoice.
+    subscription = Subscription.objects.select_related("plan").get(tenant=tenant)
+    assert (subscription.plan.code, subscription.plan.tenancy, tenant.plan_code) == (
+        "dedicated",
+        "dedicated",
+        "dedicated",
+    )
+    prorated = sorted(InvoiceItem.objects.filter(subscription=subscription).values_list("amount", flat=True))
+    assert len(prorated) == 2 and prorated[0] < 0 < prorated[1] and prorated[1] > -prorated[0]
     # Every row is in the dedicated database, table by table, as the step recorded.
     assert run.outputs["row_counts"] == before
     assert database_counts(tenant.database_name, list(before)) == before
