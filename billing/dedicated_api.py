@@ -1,8 +1,9 @@
 """The control plane's billing answers to a dedicated store's stack, which has no billing of its own (the
 platform bills the store): `POST /api/v1/dedicated/billing-summary` (the store's plan, subscription, usage
 this period with the projected bill, and recent invoices) and `POST /api/v1/dedicated/invoice-pdf` (one of
-its invoices as a PDF). The caller's publishing token names the store, never the body; the stack shows
-them in its billing portal (billing.control_plane)."""
+its invoices as a PDF), shown in its billing portal (billing.control_plane); and `POST /api/v1/dedicated/
+standing` (whether the platform has the store open, and its plan's limits), which the stack enforces itself
+(tenants.standing). The caller's publishing token names the store, never the body."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 
 from billing import selectors
 from billing.api import invoice_pdf_response
+from billing.limits import LIMITS, plan_limits
 from billing.models import Invoice, Metric
 from billing.rating import Interval
 from billing.serializers import InvoiceSerializer, SubscriptionSerializer, UsageSerializer, usage_summary
@@ -69,13 +71,41 @@ class InvoicePdfRequestSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=32)
 
 
-def _refuse_shared(tenant: Tenant) -> Response | None:
+class StandingPlanSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    limits = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text=f"Per resource ({', '.join(LIMITS)}), how many the plan allows; null: unlimited.",
+    )
+
+
+class StandingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Tenant.Status.choices, help_text="Only `active` is open; the stack closes the store otherwise."
+    )
+    suspension_reason = serializers.CharField(allow_blank=True)
+    plan = StandingPlanSerializer(allow_null=True, help_text="null: the store has no subscription.")
+
+
+SHARED_BILLING = "A shared store's billing is on its own billing page."
+
+
+def _refuse_shared(tenant: Tenant, detail: str = SHARED_BILLING) -> Response | None:
     if tenant.is_dedicated:
         return None
-    return Response(
-        {"code": "not_a_dedicated_store", "detail": "A shared store's billing is on its own billing page."},
-        status=status.HTTP_403_FORBIDDEN,
-    )
+    return Response({"code": "not_a_dedicated_store", "detail": detail}, status=status.HTTP_403_FORBIDDEN)
+
+
+def store_standing(tenant: Tenant) -> dict[str, Any]:
+    """The store's status on the platform and its plan's limits, as its stack enforces them."""
+    subscription = selectors.subscription_for(tenant.pk)
+    plan = subscription.plan if subscription is not None else None
+    return {
+        "status": tenant.status,
+        "suspension_reason": tenant.suspension_reason,
+        "plan": {"code": plan.code, "name": plan.name, "limits": plan_limits(plan)} if plan is not None else None,
+    }
 
 
 def billing_summary(tenant: Tenant) -> dict[str, Any] | None:
@@ -163,3 +193,27 @@ class DedicatedInvoicePdfView(APIView):
         body = InvoicePdfRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return invoice_pdf_response(tenant.pk, body.validated_data["number"])
+
+
+class DedicatedStandingView(APIView):
+    """A dedicated store's standing, which its stack checks: the platform is not in front of it."""
+
+    authentication_classes: list[Any] = []  # as DedicatedBillingSummaryView
+    permission_classes = [ActsForAStore]
+
+    @extend_schema(
+        tags=["billing"],
+        request=None,
+        responses={200: StandingSerializer, 403: NOT_DEDICATED},
+        parameters=[AUTHORIZATION],
+    )
+    def post(self, request: Request) -> Response:
+        """The token's store's status (`active`, `suspended` with its reason, `deprovisioning`,
+        `deprovisioned`, ...) and its plan's limits: its stack closes the store unless it is `active` and
+        stops additions at the limits. The body is ignored: the token names the store. No token or an
+        unknown one: 401; a shared store's: 403 (the platform serves it, and enforces both itself)."""
+        tenant: Tenant = request.auth  # type: ignore[assignment]
+        refusal = _refuse_shared(tenant, "A shared store is served, and its standing enforced, by the platform.")
+        if refusal is not None:
+            return refusal
+        return Response(StandingSerializer(store_standing(tenant)).data)

@@ -1,19 +1,23 @@
 """Plan limits enforced in the product: how many products, staff seats and custom domains a store's
 plan allows (empty on the plan: unlimited). The services that create those things count what the store
 has (they own those tables) and ask here, holding the store's lock for that resource so that two
-additions at the limit cannot both pass (`lock_store_additions`)."""
+additions at the limit cannot both pass (`lock_store_additions`). On a dedicated store's stack, whose
+billing tables are empty (the platform bills it), the limits are those of the plan in the store's standing
+on the control plane (tenants.standing)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from billing.control_plane import is_dedicated_stack
 from billing.errors import BillingError
-from billing.models import Subscription
+from billing.models import Plan, Subscription
 from tenants.accounts.services import SeatRefused
 from tenants.advisory_locks import hold_until_commit, store_lock_name
 from tenants.db_backend import connection
 from tenants.models import Domain, Tenant
 from tenants.routing import store_hostname, store_url
+from tenants.standing import store_standing
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,17 @@ def upgrade_url(tenant: Tenant) -> str:
     return f"{store_url(tenant.slug)}admin/billing/"
 
 
+def plan_limits(plan: Plan) -> dict[str, int | None]:
+    """The plan's limit for each resource (None: unlimited), as a stack's standing carries them."""
+    return {resource: getattr(plan, limit.plan_field) for resource, limit in LIMITS.items()}
+
+
 def plan_limit(tenant: Tenant, resource: str) -> tuple[str, int | None]:
     """The store's plan name and its limit for ``resource`` (None: unlimited, or no subscription) —
-    one query."""
+    one query; on a stack, from its standing (none known: unlimited, the stack serves what it has)."""
+    if is_dedicated_stack():
+        standing = store_standing()
+        return (standing.plan_name, standing.limits.get(resource)) if standing is not None else ("", None)
     field = LIMITS[resource].plan_field
     row = Subscription.objects.filter(tenant_id=tenant.pk).values_list("plan__name", f"plan__{field}").first()
     return (row[0], row[1]) if row else ("", None)

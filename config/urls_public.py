@@ -111,6 +111,14 @@ urlpatterns = [
         ),
         name="api-dedicated-billing-summary",
     ),
+    # It checks whether the platform has the store open, and its plan's limits, the same way (tenants.standing).
+    path(
+        "api/v1/dedicated/standing",
+        dedicated_api.DedicatedStandingView.as_view(
+            authentication_classes=[marketplace_api.PublishingTokenAuthentication]
+        ),
+        name="api-dedicated-standing",
+    ),
     path(
         "api/v1/dedicated/invoice-pdf",
         dedicated_api.DedicatedInvoicePdfView.as_view(

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import render
 from django.urls import set_urlconf
 
-from tenants import stack_proxy
+from tenants import stack_proxy, standing
 from tenants.db_backend import connection
 from tenants.models import Tenant
 from tenants.routing import platform_url, root_hosts, tenant_for_host
@@ -31,6 +31,9 @@ class TenantRoutingMiddleware:
             if stack_proxy.is_served_elsewhere(tenant):
                 # A live dedicated store: its own stack answers, from its own database.
                 return stack_proxy.forward(request, tenant)
+            if settings.TENANCY_MODE == "dedicated":
+                # The platform is not in front of a stack: it closes its store as the control plane says.
+                standing.apply_standing(tenant)
         elif settings.TENANCY_MODE == "dedicated":
             # A dedicated stack serves its one store: no marketplace, signup or control plane here.
             return render(request, "tenants/no_store.html", {"hostname": hostname}, status=404)
