@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from provisioning.backends import local
+from tests.conftest import purge_broker
 
 FAKES = Path(__file__).resolve().parents[1] / "fakes" / "terraform"
 KUBECTL = Path(__file__).resolve().parents[1] / "fakes" / "kubectl" / "kubectl"
@@ -135,3 +142,34 @@ def terraform_stand_in(settings: Any, tmp_path: Path, monkeypatch: pytest.Monkey
     settings.PROVISIONING_KUBECTL_BIN = f"{sys.executable} {KUBECTL}"
     settings.PROVISIONING_APP_IMAGE = APP_IMAGE
     return stand_in
+
+
+@pytest.fixture
+def terraform_worker(terraform_stand_in: TerraformStandIn, dedicated_prefix: str) -> Iterator[Any]:
+    """`start(**faults)` starts a `celery worker` process using the stand-ins (with `faults`, e.g.
+    FAKE_TERRAFORM_HANG_AT="apply:1", in its environment); every one started is killed after the test."""
+    purge_broker()
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**faults: str) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            **terraform_stand_in.environment(),
+            "DATABASE_URL": local.database_url(connection.settings_dict["NAME"]),
+            "PROVISIONING_DATABASE_PREFIX": dedicated_prefix,
+            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+            **faults,
+        }
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"],
+            cwd=Path(django_settings.BASE_DIR),
+            env=env,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

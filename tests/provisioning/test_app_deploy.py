@@ -6,15 +6,27 @@ the app (and its load balancer) before the stack is destroyed."""
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
 from provisioning import execution, services
 from provisioning.models import ProvisioningRun
+from provisioning.services import resume_stalled_runs
 from tenants.models import Tenant
-from tests.provisioning.conftest import step_attempts, step_states
-from tests.provisioning.terraform_stand_in import APP_IMAGE, REGION, TerraformStandIn, terraform_stand_in
+from tests.conftest import wait_for
+from tests.provisioning.conftest import step_attempts, step_states, wait_for_run
+from tests.provisioning.terraform_stand_in import (
+    APP_IMAGE,
+    REGION,
+    TerraformStandIn,
+    terraform_stand_in,
+    terraform_worker,
+)
 
-__all__ = ["terraform_stand_in"]
+__all__ = ["terraform_stand_in", "terraform_worker"]
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +141,34 @@ def test_deprovisioning_removes_the_app_before_the_stack_is_destroyed(
     # ...and only then was the stack destroyed.
     assert terraform_stand_in.commands()[-1] == "destroy"
     assert Tenant.objects.get(slug=SLUG).status == "deprovisioned"
+
+
+@pytest.mark.usefixtures("committed_tenancy")
+@pytest.mark.slow
+def test_a_worker_killed_while_waiting_for_the_rollout_is_resumed_by_the_next_without_deploying_twice(
+    staff_api, make_store, terraform_stand_in: TerraformStandIn, terraform_worker, settings
+) -> None:
+    make_store(subdomain=SLUG, email="bakes@example.com", tenancy="dedicated")
+    worker = terraform_worker(FAKE_KUBECTL_HANG_AT="rollout")
+    run_id = staff_api.post(f"/api/v1/staff/tenants/{SLUG}/approve").json()["id"]
+    hung = terraform_stand_in.cluster / "hung-rollout"
+    wait_for(hung.exists, what="the rollout wait to start")
+
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    # kubectl dies with its worker; the run is left running at the step it was in.
+    wait_for(lambda: not Path(f"/proc/{hung.read_text()}").exists(), seconds=20, what="kubectl to end")
+    run = ProvisioningRun.objects.get(pk=run_id)
+    assert run.state == "running" and step_states(run)["wait_for_rollout"] == "running"
+
+    settings.PROVISIONING_STALL_SECONDS = 0
+    worker = terraform_worker(FAKE_KUBECTL_HANG_AT="rollout")  # hangs no more: the first rollout call did
+    assert resume_stalled_runs() == [run_id]
+    run = wait_for_run(run_id)
+    worker.terminate()
+    worker.wait(timeout=30)
+
+    assert run.state == "succeeded", (run.error, step_states(run))
+    assert step_attempts(run)["deploy_app"] == 1 and step_attempts(run)["wait_for_rollout"] == 2
+    assert verbs(terraform_stand_in).count("apply") == 1
+    assert Tenant.objects.get(slug=SLUG).status == "active"

@@ -6,57 +6,20 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
-from provisioning.backends import local
 from provisioning.models import ProvisioningRun
 from provisioning.services import resume_stalled_runs
 from tenants.models import Tenant
-from tests.conftest import purge_broker
 from tests.provisioning.conftest import step_attempts, step_states, wait_for_run
-from tests.provisioning.terraform_stand_in import TerraformStandIn, terraform_stand_in
+from tests.provisioning.terraform_stand_in import terraform_stand_in, terraform_worker
 
-__all__ = ["terraform_stand_in"]
+__all__ = ["terraform_stand_in", "terraform_worker"]
 
 ALL_RESOURCES = 6
-
-
-@pytest.fixture
-def terraform_worker(terraform_stand_in: TerraformStandIn, dedicated_prefix: str):
-    """Start `celery worker` processes using the stand-ins; killed after the test."""
-    purge_broker()
-    started: list[subprocess.Popen] = []
-    env = {
-        **os.environ,
-        **terraform_stand_in.environment(),
-        "DATABASE_URL": local.database_url(connection.settings_dict["NAME"]),
-        "PROVISIONING_DATABASE_PREFIX": dedicated_prefix,
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-        # The stand-in hangs in the first apply only, until it is signalled.
-        "FAKE_TERRAFORM_HANG_AT": "apply:1",
-    }
-
-    def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"],
-            cwd=Path(django_settings.BASE_DIR),
-            env=env,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def wait_until(condition, timeout: float = 60) -> None:
@@ -73,7 +36,8 @@ def test_a_worker_killed_mid_apply_then_restarted_finishes_with_nothing_made_twi
     staff_api, make_store, terraform_stand_in, terraform_worker, settings
 ):
     make_store(subdomain="tannery", email="tan@example.com", tenancy="dedicated")
-    worker = terraform_worker()
+    # The stand-in hangs in the first apply only, until it is signalled.
+    worker = terraform_worker(FAKE_TERRAFORM_HANG_AT="apply:1")
     run_id = staff_api.post("/api/v1/staff/tenants/tannery/approve").json()["id"]
     # The apply has made half the stack and hangs on the next resource.
     wait_until(lambda: sum(terraform_stand_in.created().values()) == ALL_RESOURCES // 2)
@@ -91,7 +55,7 @@ def test_a_worker_killed_mid_apply_then_restarted_finishes_with_nothing_made_twi
 
     # A new worker comes up; the stall sweeper queues the run nobody executes.
     settings.PROVISIONING_STALL_SECONDS = 0
-    worker = terraform_worker()
+    worker = terraform_worker(FAKE_TERRAFORM_HANG_AT="apply:1")
     assert resume_stalled_runs() == [run_id]
     run = wait_for_run(run_id)
     worker.terminate()
