@@ -17,12 +17,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from billing.models import Invoice, Plan, Subscription
-from tenants.platform_calls import PlatformRefused, PlatformUnreachable, post_json
+from tenants.platform_calls import PlatformRefused, PlatformUnreachable, call_control_plane, keep_answer, kept_answer
 
 logger = logging.getLogger(__name__)
 
@@ -128,43 +127,17 @@ def _readable(summary: Any) -> dict[str, Any]:
     return summary
 
 
-def _platform() -> tuple[str, str]:
-    base, token = settings.MARKETPLACE_API_URL, settings.MARKETPLACE_PUBLISHING_TOKEN
-    if not (base and token):
-        raise PlatformUnreachable("MARKETPLACE_API_URL and MARKETPLACE_PUBLISHING_TOKEN are not set on this stack.")
-    return base.rstrip("/"), token
-
-
-def _cached(key: str) -> Any:
-    try:
-        entry = cache.get(key)
-    except Exception:  # noqa: BLE001 - a cache outage makes a miss, not an error
-        logger.warning("cache unavailable: asking the control plane", exc_info=True)
-        return None
-    if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == settings.STACK_ID:
-        return entry
-    return None
-
-
-def _keep(summary: dict[str, Any], fetched_at: datetime) -> None:
-    try:
-        cache.set(FRESH_KEY, (settings.STACK_ID, fetched_at, summary), FRESH_SECONDS)
-        cache.set(COPY_KEY, (settings.STACK_ID, fetched_at, summary), KEPT_SECONDS)
-    except Exception:  # noqa: BLE001
-        logger.warning("cache unavailable: billing summary not kept", exc_info=True)
-
-
 def platform_billing() -> PlatformBilling:
     """The store's billing from the control plane: cached if fresh, else asked, else the last copy kept.
 
     Raises NoPlatformSubscription when the platform bills the store nothing yet, BillingUnavailable when
     it cannot be asked and no copy is kept."""
-    fresh = _cached(FRESH_KEY)
+    fresh = kept_answer(FRESH_KEY)
     if fresh is not None:
-        return PlatformBilling(summary=fresh[2], as_of=fresh[1], is_stale=False)
+        fetched_at, summary = fresh[0]
+        return PlatformBilling(summary=summary, as_of=fetched_at, is_stale=False)
     try:
-        base, token = _platform()
-        answer = post_json(base + SUMMARY_PATH, token, {}, timeout=TIMEOUT_SECONDS, answer_limit=SUMMARY_LIMIT)
+        answer = call_control_plane(SUMMARY_PATH, {}, timeout=TIMEOUT_SECONDS, answer_limit=SUMMARY_LIMIT)
         summary = _readable(json.loads(answer))
     except PlatformRefused as error:
         if error.status == 404 and b"no_subscription" in error.answer:
@@ -173,24 +146,25 @@ def platform_billing() -> PlatformBilling:
     except (PlatformUnreachable, ValueError) as error:
         return _last_copy(f"the control plane did not answer: {error}")
     fetched_at = timezone.now()
-    _keep(summary, fetched_at)
+    keep_answer(FRESH_KEY, (fetched_at, summary), FRESH_SECONDS)
+    keep_answer(COPY_KEY, (fetched_at, summary), KEPT_SECONDS)
     return PlatformBilling(summary=summary, as_of=fetched_at, is_stale=False)
 
 
 def _last_copy(reason: str) -> PlatformBilling:
-    copy = _cached(COPY_KEY)
+    copy = kept_answer(COPY_KEY)
     logger.warning("billing summary not fetched: %s", reason, extra={"copy_kept": copy is not None})
     if copy is None:
         raise BillingUnavailable(reason)
-    return PlatformBilling(summary=copy[2], as_of=copy[1], is_stale=True)
+    fetched_at, summary = copy[0]
+    return PlatformBilling(summary=summary, as_of=fetched_at, is_stale=True)
 
 
 def invoice_pdf(number: str) -> bytes | None:
     """The PDF of the store's invoice ``number`` from the control plane (None: it has no such PDF).
     Raises BillingUnavailable when the control plane cannot be asked (PDFs are not kept)."""
     try:
-        base, token = _platform()
-        pdf = post_json(base + PDF_PATH, token, {"number": number}, timeout=TIMEOUT_SECONDS, answer_limit=PDF_LIMIT)
+        pdf = call_control_plane(PDF_PATH, {"number": number}, timeout=TIMEOUT_SECONDS, answer_limit=PDF_LIMIT)
     except PlatformRefused as error:
         if error.status == 404:
             return None

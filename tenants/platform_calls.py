@@ -5,9 +5,15 @@ to the operator's MARKETPLACE_API_URL. Each caller decides what a refusal means 
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 class PlatformRefused(Exception):
@@ -41,3 +47,32 @@ def post_json(url: str, token: str, payload: Any, *, timeout: float, answer_limi
     if not 200 <= status < 300:
         raise PlatformRefused(status, body)
     return bytes(body)
+
+
+def call_control_plane(path: str, payload: Any, *, timeout: float, answer_limit: int) -> bytes:
+    """POST to the control plane's `path` as this stack (MARKETPLACE_API_URL, its MARKETPLACE_PUBLISHING_TOKEN)."""
+    base, token = settings.MARKETPLACE_API_URL, settings.MARKETPLACE_PUBLISHING_TOKEN
+    if not (base and token):
+        raise PlatformUnreachable("MARKETPLACE_API_URL and MARKETPLACE_PUBLISHING_TOKEN are not set on this stack.")
+    return post_json(base.rstrip("/") + path, token, payload, timeout=timeout, answer_limit=answer_limit)
+
+
+def kept_answer(key: str) -> tuple[Any] | None:
+    """What `keep_answer` kept under `key` for this stack (`STACK_ID`), wrapped: `(value,)`; None for a miss
+    (or a cache outage: the caller then asks the control plane)."""
+    try:
+        entry = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage makes a miss, not an error
+        logger.warning("cache unavailable: asking the control plane", exc_info=True, extra={"key": key})
+        return None
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == settings.STACK_ID:
+        return (entry[1],)
+    return None
+
+
+def keep_answer(key: str, value: Any, seconds: int) -> None:
+    """Keep a control plane's answer for this stack only (another stack sharing the cache never reads it)."""
+    try:
+        cache.set(key, (settings.STACK_ID, value), seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("cache unavailable: the control plane's answer not kept", exc_info=True, extra={"key": key})

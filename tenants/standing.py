@@ -17,11 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
-
 from tenants.models import Tenant
-from tenants.platform_calls import PlatformRefused, PlatformUnreachable, post_json
+from tenants.platform_calls import PlatformRefused, PlatformUnreachable, call_control_plane, keep_answer, kept_answer
 
 logger = logging.getLogger(__name__)
 
@@ -81,32 +78,8 @@ def read_standing(answer: Any) -> Standing:
     )
 
 
-def _cached(key: str) -> tuple[dict[str, Any] | None] | None:
-    """The entry's answer, wrapped (an entry may hold None: asked recently, nothing known); None for a miss."""
-    try:
-        entry = cache.get(key)
-    except Exception:  # noqa: BLE001 - a cache outage makes a miss, not an error
-        logger.warning("cache unavailable: asking the control plane for the store's standing", exc_info=True)
-        return None
-    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == settings.STACK_ID:
-        return (entry[1],)
-    return None
-
-
-def _keep(key: str, answer: dict[str, Any] | None, seconds: int) -> None:
-    try:
-        cache.set(key, (settings.STACK_ID, answer), seconds)
-    except Exception:  # noqa: BLE001
-        logger.warning("cache unavailable: the store's standing not kept", exc_info=True)
-
-
 def _ask() -> dict[str, Any]:
-    base, token = settings.MARKETPLACE_API_URL, settings.MARKETPLACE_PUBLISHING_TOKEN
-    if not (base and token):
-        raise PlatformUnreachable("MARKETPLACE_API_URL and MARKETPLACE_PUBLISHING_TOKEN are not set on this stack.")
-    answer = json.loads(
-        post_json(base.rstrip("/") + STANDING_PATH, token, {}, timeout=TIMEOUT_SECONDS, answer_limit=ANSWER_LIMIT)
-    )
+    answer = json.loads(call_control_plane(STANDING_PATH, {}, timeout=TIMEOUT_SECONDS, answer_limit=ANSWER_LIMIT))
     read_standing(answer)  # refuse garbage before it is kept
     return dict(answer)
 
@@ -114,7 +87,7 @@ def _ask() -> dict[str, Any]:
 def store_standing() -> Standing | None:
     """The store's standing: fresh from the cache, else asked, else the last copy kept; None when the
     control plane has never been reached (the store keeps serving as it is)."""
-    fresh = _cached(FRESH_KEY)
+    fresh = kept_answer(FRESH_KEY)
     if fresh is None:
         try:
             answer: dict[str, Any] | None = _ask()
@@ -123,9 +96,9 @@ def store_standing() -> Standing | None:
         except (PlatformUnreachable, ValueError) as error:
             answer = _last_copy(f"the control plane did not answer a standing: {error}")
         else:
-            _keep(COPY_KEY, answer, KEPT_SECONDS)
+            keep_answer(COPY_KEY, answer, KEPT_SECONDS)
         # A failed ask is not repeated by every request: the copy (or nothing) stands for as long.
-        _keep(FRESH_KEY, answer, FRESH_SECONDS)
+        keep_answer(FRESH_KEY, answer, FRESH_SECONDS)
         fresh = (answer,)
     if fresh[0] is None:
         return None
@@ -137,7 +110,7 @@ def store_standing() -> Standing | None:
 
 
 def _last_copy(reason: str) -> dict[str, Any] | None:
-    copy = _cached(COPY_KEY)
+    copy = kept_answer(COPY_KEY)
     kept = copy[0] if copy is not None else None
     logger.warning(
         "store standing not fetched: %s; %s",
