@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
-from provisioning.backends.local import _die_with_parent, database_exists
+from provisioning.backends.local import _die_with_parent
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,13 @@ STOP_GRACE_SECONDS = 30.0
 def live_stacks() -> set[str]:
     """Slugs of the dedicated stores that should be served here now."""
     rows = Tenant.objects.filter(tenancy=Tenant.Tenancy.DEDICATED, status__in=SERVED_STATUSES).exclude(database_name="")
-    return {slug for slug, database in rows.values_list("slug", "database_name") if database_exists(database)}
+    databases = dict(rows.values_list("database_name", "slug"))
+    if not databases:
+        return set()
+    # The local backend's databases are on the platform's own server: one query, no connection of its own.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", [list(databases)])
+        return {databases[name] for (name,) in cursor.fetchall()}
 
 
 def serve_command(slug: str) -> list[str]:
